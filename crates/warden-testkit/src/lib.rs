@@ -53,6 +53,8 @@ pub use scenario::{
     repo_root, scenario_dir, tool_use_id, After, Block, Expect, Scenario, ScriptedCall, Setup,
     Turn, REPO_PLACEHOLDER,
 };
+/// Re-exported so tests can read [`Outcome::result`] and request bodies without their own dependency.
+pub use serde_json;
 pub use server::{MockApi, RecordedRequest, RequestKind};
 
 /// Everything that can go wrong while setting up or running a scenario.

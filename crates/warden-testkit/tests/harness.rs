@@ -186,3 +186,16 @@ fn unmet_expectations_are_reported() {
     let report = outcome.report(&failures);
     assert!(report.contains("kind=Main"), "{report}");
 }
+
+#[test]
+fn every_scenario_file_parses() {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(warden_testkit::scenario_dir()).expect("scenario dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            Scenario::from_path(&path).unwrap_or_else(|e| panic!("{e}"));
+            names.push(path);
+        }
+    }
+    assert!(names.len() >= 3, "{names:?}");
+}
