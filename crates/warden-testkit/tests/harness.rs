@@ -199,3 +199,53 @@ fn every_scenario_file_parses() {
     }
     assert!(names.len() >= 3, "{names:?}");
 }
+
+#[test]
+fn on_failure_block_does_not_cover_garbage_with_exit_zero() {
+    // Pinned because a hook must never rely on it: stdout that is not JSON, with exit 0,
+    // is not a hook failure, so the call falls back to Claude Code's own check (ls runs).
+    let ws = Workspace::new().expect("workspace");
+    let hook = script(&ws, "hello.sh", "cat >/dev/null\necho 'Hello, world!'");
+    let result = ls_result_with(settings_for(&hook.display().to_string(), true));
+    assert!(!result.is_error, "{result:?}");
+    assert!(result.text.contains("hello.txt"), "{result:?}");
+}
+
+#[test]
+fn exit_two_with_a_reason_on_stderr_blocks() {
+    // The other blocking form: exit 2, the reason on stderr, no JSON needed.
+    let ws = Workspace::new().expect("workspace");
+    let hook = script(
+        &ws,
+        "exit2.sh",
+        "cat >/dev/null\necho 'policy unreadable: test reason' >&2\nexit 2",
+    );
+    let result = ls_result_with(settings_for(&hook.display().to_string(), false));
+    assert!(result.is_error, "{result:?}");
+    assert!(
+        result.text.contains("policy unreadable: test reason"),
+        "{result:?}"
+    );
+    assert!(!result.text.contains("hello.txt"), "{result:?}");
+}
+
+#[test]
+fn ask_from_a_hook_does_not_run_the_tool_in_print_mode() {
+    // Nobody can answer a prompt in -p mode: a hook's "ask" must leave the write undone.
+    let scenario = Scenario::named("harness-no-hook-write").expect("scenario");
+    let ws = Workspace::new().expect("workspace");
+    let hook = script(
+        &ws,
+        "ask.sh",
+        r#"cat >/dev/null
+echo '{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"ask","permissionDecisionReason":"test hook asks"}}'"#,
+    );
+    ws.write_settings(&hook_settings(&hook.display().to_string()))
+        .expect("settings");
+    let outcome = claude().run(&ws, &scenario).expect("run");
+    outcome.assert_expectations();
+    let result = outcome.tool_result(&tool_use_id(0, 0)).expect("result");
+    // Unlike a deny, the reason comes back bare, without the "PreToolUse:Bash hook error" prefix.
+    assert!(result.text.contains("test hook asks"), "{result:?}");
+    assert!(!result.text.contains("hook error"), "{result:?}");
+}
