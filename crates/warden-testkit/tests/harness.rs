@@ -249,3 +249,38 @@ echo '{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"
     assert!(result.text.contains("test hook asks"), "{result:?}");
     assert!(!result.text.contains("hook error"), "{result:?}");
 }
+
+/// Settings with one failing (missing) hook command on `event`, marked to block on failure.
+fn failing_hook_on(event: &str) -> Value {
+    json!({"hooks": {event: [{"matcher": "*", "hooks": [
+        {"type": "command", "command": "/nonexistent/warden-hook", "onFailure": "block"}
+    ]}]}})
+}
+
+#[test]
+fn failing_user_prompt_submit_hook_stops_the_session_before_any_request() {
+    let scenario = Scenario::named("harness-read-only-ls").expect("scenario");
+    let ws = Workspace::new().expect("workspace");
+    ws.write_settings(&failing_hook_on("UserPromptSubmit"))
+        .expect("settings");
+    let outcome = claude().run(&ws, &scenario).expect("run");
+    assert!(outcome.requests.is_empty(), "{}", outcome.report(&[]));
+    let result = outcome.result.as_ref().expect("JSON result");
+    let text = result["result"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("UserPromptSubmit operation blocked by hook"),
+        "{result}"
+    );
+    assert_eq!(result["num_turns"], 0, "{result}");
+}
+
+#[test]
+fn failing_session_start_and_post_tool_use_hooks_do_not_stop_the_session() {
+    // onFailure "block" only blocks where there is something to block; warden cannot use a
+    // failing SessionStart or PostToolUse hook to stop a session.
+    for event in ["SessionStart", "PostToolUse"] {
+        let result = ls_result_with(failing_hook_on(event));
+        assert!(!result.is_error, "{event}: {result:?}");
+        assert!(result.text.contains("hello.txt"), "{event}: {result:?}");
+    }
+}
