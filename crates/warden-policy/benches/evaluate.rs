@@ -1,0 +1,96 @@
+//! In-process decision throughput on a 200-rule policy.
+//!
+//! `cargo bench -p warden-policy --bench evaluate`
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use warden_policy::{policy_from_toml, Action, EvalContext};
+
+/// A 200-rule policy shaped like a real one: many Bash rules, some path rules, a few fetches.
+pub fn two_hundred_rules() -> String {
+    let programs = [
+        "npm",
+        "cargo",
+        "git",
+        "make",
+        "docker",
+        "kubectl",
+        "terraform",
+        "python",
+        "node",
+        "go",
+    ];
+    let verbs = [
+        "test", "build", "run", "push", "deploy", "install", "publish", "apply", "delete", "exec",
+    ];
+    let mut deny = Vec::new();
+    let mut ask = Vec::new();
+    let mut allow = Vec::new();
+    for (i, p) in programs.iter().enumerate() {
+        for (j, v) in verbs.iter().enumerate() {
+            let rule = format!("Bash({p} {v}*)");
+            match (i + j) % 3 {
+                0 => deny.push(rule),
+                1 => ask.push(rule),
+                _ => allow.push(rule),
+            }
+        }
+    }
+    for i in 0..40 {
+        allow.push(format!("Read(./src/module{i}/**)"));
+        ask.push(format!("Edit(./infra/env{i}/**)"));
+    }
+    for i in 0..20 {
+        allow.push(format!("WebFetch(domain:docs{i}.example.com)"));
+    }
+    let list = |v: &[String]| {
+        v.iter()
+            .map(|r| format!("{r:?}"))
+            .collect::<Vec<_>>()
+            .join(",\n  ")
+    };
+    format!("[permissions]\ndeny = [\n  {}\n]\nask = [\n  {}\n]\nallow = [\n  {}\n]\n[scope]\nwrite = [\"./src/**\"]\n", list(&deny), list(&ask), list(&allow))
+}
+
+fn bench(c: &mut Criterion) {
+    let root = std::env::temp_dir();
+    let text = two_hundred_rules();
+    let policy = policy_from_toml(&root, None, &text).expect("bench policy compiles");
+    assert_eq!(policy.rules().len(), 200);
+    let actions = [
+        Action::Exec {
+            command: "npm test -- --watch".into(),
+        },
+        Action::Exec {
+            command: "git push origin main".into(),
+        },
+        Action::Read {
+            tool: "Read".into(),
+            path: "src/module3/lib.rs".into(),
+        },
+        Action::Edit {
+            tool: "Edit".into(),
+            path: "infra/env7/main.tf".into(),
+            new_text: "x".into(),
+        },
+        Action::Fetch {
+            url: "https://docs4.example.com/page".into(),
+        },
+    ];
+    let ctx = EvalContext::default();
+    let mut group = c.benchmark_group("evaluate_200_rules");
+    group.throughput(Throughput::Elements(actions.len() as u64));
+    group.bench_function("mixed_actions", |b| {
+        b.iter(|| {
+            for a in &actions {
+                black_box(policy.evaluate(black_box(a), &ctx));
+            }
+        })
+    });
+    group.finish();
+    c.bench_function("compile_200_rule_policy", |b| {
+        b.iter(|| policy_from_toml(&root, None, black_box(&text)).unwrap())
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,987 @@
+//! The compiled policy and its decision procedure.
+//!
+//! Semantics (ARCHITECTURE.md states them for people):
+//! 1. Every check yields reasons, each with a decision. *Hard* reasons come from the policy's
+//!    rules, the built-in destructive-command packs' denies, self-protection, secret files and
+//!    commands the analyser cannot resolve. *Soft* reasons come from the packs' "ask" effects
+//!    and the default posture.
+//! 2. A hard deny anywhere wins. Then a hard ask. Then an allow rule (for a shell command, only
+//!    when every command in it is allowed). Then the strongest soft reason. Nothing matched:
+//!    the default posture.
+//! 3. So adding an allow rule never turns a deny into an allow, and adding a deny rule always
+//!    denies what it matches.
+
+use crate::action::Action;
+use crate::bash::CommandRule;
+use crate::config::{discover, load_file, ConfigError, Decision, Layer, LoadedFile, PolicyFile};
+use crate::paths::{Anchors, PathPattern};
+use crate::rule::{domain_matches, Origin, Rule, RuleList, RuleTarget};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// What kind of check produced a reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReasonKind {
+    /// A rule in a policy file.
+    Rule,
+    /// A built-in destructive-command pack.
+    Pack,
+    /// warden's own files (policy, hook settings, audit store) are not the agent's to change.
+    SelfProtection,
+    /// A secret file.
+    SecretFile,
+    /// The shell analyser could not resolve part of a command.
+    Unresolved,
+    /// The default posture.
+    Default,
+    /// A finding of another check plugged in by the caller (secrets, taint, drift).
+    Check,
+}
+
+/// One reason behind a decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    pub kind: ReasonKind,
+    pub decision: Decision,
+    pub message: String,
+    /// The rule text or pack rule id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// Where the rule was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+    /// Whether an allow rule may override it (packs' "ask" and the default posture).
+    #[serde(skip)]
+    pub soft: bool,
+}
+
+impl Reason {
+    fn hard(kind: ReasonKind, decision: Decision, message: impl Into<String>) -> Reason {
+        Reason {
+            kind,
+            decision,
+            message: message.into(),
+            rule: None,
+            origin: None,
+            soft: false,
+        }
+    }
+
+    fn soft(kind: ReasonKind, decision: Decision, message: impl Into<String>) -> Reason {
+        Reason {
+            soft: true,
+            ..Reason::hard(kind, decision, message)
+        }
+    }
+
+    fn from_rule(rule: &Rule, decision: Decision, message: String) -> Reason {
+        Reason {
+            kind: ReasonKind::Rule,
+            decision,
+            message,
+            rule: Some(rule.text.clone()),
+            origin: Some(rule.origin.clone()),
+            soft: false,
+        }
+    }
+
+    /// A reason from a check outside the policy (secret scan, taint, drift).
+    pub fn check(
+        decision: Decision,
+        rule: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Reason {
+        Reason {
+            rule: Some(rule.into()),
+            ..Reason::hard(ReasonKind::Check, decision, message)
+        }
+    }
+
+    /// One line for people: `deny: <message> [rule at file:line]`.
+    pub fn describe(&self) -> String {
+        let mut text = self.message.clone();
+        if let Some(rule) = &self.rule {
+            text.push_str(&format!(" [{rule}"));
+            if let Some(origin) = &self.origin {
+                text.push_str(&format!(" at {origin}"));
+            }
+            text.push(']');
+        }
+        text
+    }
+}
+
+/// The engine's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub decision: Decision,
+    /// The reason that decided.
+    pub decided_by: Reason,
+    /// Every reason found, strongest first.
+    pub reasons: Vec<Reason>,
+    /// For shell commands: what the analyser saw.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<serde_json::Value>,
+}
+
+impl Verdict {
+    /// A verdict from a failure before evaluation: always deny.
+    pub fn failure(message: impl Into<String>) -> Verdict {
+        let reason = Reason::hard(ReasonKind::Check, Decision::Deny, message);
+        Verdict {
+            decision: Decision::Deny,
+            decided_by: reason.clone(),
+            reasons: vec![reason],
+            analysis: None,
+        }
+    }
+
+    /// Add a reason from another check and recombine.
+    pub fn with_reason(mut self, reason: Reason) -> Verdict {
+        self.reasons.push(reason);
+        let allowed = self
+            .reasons
+            .iter()
+            .any(|r| r.kind == ReasonKind::Rule && r.decision == Decision::Allow);
+        combine(
+            std::mem::take(&mut self.reasons),
+            allowed,
+            self.analysis.take(),
+        )
+    }
+}
+
+/// What the shell analyser makes of a command line, in the terms the engine needs.
+#[derive(Debug, Clone, Default)]
+pub struct CommandView {
+    /// Every simple command rules are matched against.
+    pub parts: Vec<CommandPart>,
+    /// Why part of the command could not be resolved (forces "ask").
+    pub unresolved: Vec<String>,
+    /// Hits of the built-in packs.
+    pub pack_hits: Vec<PackHit>,
+    /// Paths read, written (or deleted), as written in the command.
+    pub reads: Vec<String>,
+    pub writes: Vec<String>,
+    /// Effects other than file access that keep the posture from allowing (network, privilege,
+    /// dynamic code...), for people.
+    pub other_effects: Vec<String>,
+    /// Whether every effect of every part is known, so the posture may allow it.
+    pub effects_known: bool,
+    /// A description of the tree for `warden check`.
+    pub tree: serde_json::Value,
+}
+
+/// One simple command.
+#[derive(Debug, Clone)]
+pub struct CommandPart {
+    /// The command as text (normalized by the analyser).
+    pub text: String,
+    /// The resolved program name.
+    pub program: String,
+    /// Index into the analyser's own records, for semantic rule matching.
+    pub index: usize,
+}
+
+/// A built-in pack's finding.
+#[derive(Debug, Clone)]
+pub struct PackHit {
+    pub rule_id: String,
+    pub decision: Decision,
+    pub reason: String,
+    pub command: String,
+}
+
+/// The shell analyser the engine uses for `Bash` actions.
+pub trait CommandAnalyzer: Send + Sync {
+    /// Analyse a command line. Never panics.
+    fn analyze(&self, command: &str, enabled_packs: &PackSelection) -> AnalyzedCommand;
+}
+
+/// An analysed command: the view the engine reads plus a matcher bound to it.
+pub struct AnalyzedCommand {
+    pub view: CommandView,
+    /// Whether a rule matches one part (by `CommandPart::index`).
+    pub matcher: Box<dyn Fn(&CommandRule, &CommandPart) -> bool + Send + Sync>,
+}
+
+/// Which pack rules are on.
+#[derive(Debug, Clone, Default)]
+pub struct PackSelection {
+    pub packs: Vec<String>,
+    pub disabled: Vec<String>,
+}
+
+/// Claude Code's own text matching, used when no semantic analyser is installed.
+#[derive(Debug, Default)]
+pub struct TextAnalyzer;
+
+impl CommandAnalyzer for TextAnalyzer {
+    fn analyze(&self, command: &str, _packs: &PackSelection) -> AnalyzedCommand {
+        let parts: Vec<CommandPart> = crate::bash::split_compound(command)
+            .into_iter()
+            .enumerate()
+            .map(|(index, text)| CommandPart {
+                program: text.split_whitespace().next().unwrap_or("").to_string(),
+                text,
+                index,
+            })
+            .collect();
+        let tree = serde_json::json!({ "analyser": "text", "commands": parts.iter().map(|p| p.text.clone()).collect::<Vec<_>>() });
+        AnalyzedCommand {
+            view: CommandView {
+                parts,
+                tree,
+                ..CommandView::default()
+            },
+            matcher: Box::new(|rule, part| rule.matches_text(&part.text)),
+        }
+    }
+}
+
+/// Per-evaluation facts from the caller.
+#[derive(Debug, Clone, Default)]
+pub struct EvalContext {
+    /// The agent's working directory (relative paths resolve against it); default: the root.
+    pub cwd: Option<PathBuf>,
+}
+
+/// A compiled, layered policy.
+pub struct Policy {
+    anchors: Anchors,
+    settings: PolicyFile,
+    files: Vec<LoadedFile>,
+    rules: Vec<Rule>,
+    by_tool: HashMap<String, Vec<usize>>,
+    command_rules_by_program: HashMap<String, Vec<usize>>,
+    command_rules_any: Vec<usize>,
+    read_scope: Vec<PathPattern>,
+    write_scope: Vec<PathPattern>,
+    secret_files: Vec<PathPattern>,
+    secret_exceptions: Vec<PathPattern>,
+    allow_secret_files: Vec<PathPattern>,
+    protected: Vec<PathPattern>,
+    packs: PackSelection,
+    analyzer: Box<dyn CommandAnalyzer>,
+}
+
+impl std::fmt::Debug for Policy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Policy")
+            .field("root", &self.anchors.root)
+            .field("rules", &self.rules.len())
+            .finish()
+    }
+}
+
+/// Secret files known to warden. `~/` patterns are in the user's home.
+pub const BUILTIN_SECRET_FILES: &[&str] = &[
+    ".env",
+    ".env.*",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    ".netrc",
+    ".git-credentials",
+    ".npmrc",
+    ".pypirc",
+    "credentials.json",
+    "service-account*.json",
+    "~/.ssh/**",
+    "~/.aws/**",
+    "~/.config/gcloud/**",
+    "~/.azure/**",
+    "~/.kube/config",
+    "~/.docker/config.json",
+    "~/.gnupg/**",
+    "~/.config/gh/hosts.yml",
+];
+
+/// Names that look like secret files but by convention hold none.
+pub const BUILTIN_SECRET_EXCEPTIONS: &[&str] = &[
+    ".env.example",
+    ".env.sample",
+    ".env.template",
+    ".env.dist",
+    "*.pub",
+];
+
+/// A policy that could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+impl Policy {
+    /// Load every layer that applies to `root` and compile it.
+    pub fn load(root: &Path, home: Option<&Path>) -> Result<Policy, PolicyError> {
+        let mut files = Vec::new();
+        for (path, layer) in discover(root, home) {
+            files.push(load_file(&path, layer)?);
+        }
+        Policy::from_files(root, home, files)
+    }
+
+    /// Compile already-read files (weakest layer first).
+    pub fn from_files(
+        root: &Path,
+        home: Option<&Path>,
+        files: Vec<LoadedFile>,
+    ) -> Result<Policy, PolicyError> {
+        let anchors = Anchors::at_root(root, home.map(Path::to_path_buf));
+        let mut settings = PolicyFile::default();
+        let mut rules = Vec::new();
+        let mut read_scope_src: Vec<String> = Vec::new();
+        let mut scope_seen = false;
+        for file in &files {
+            let p = &file.policy;
+            if file.format == crate::config::FileFormat::Toml {
+                let toml_value: Option<toml::Table> = toml::from_str(&file.text).ok();
+                let has =
+                    |section: &str| toml_value.as_ref().is_some_and(|t| t.contains_key(section));
+                if has("defaults") {
+                    settings.defaults = p.defaults.clone();
+                }
+                if has("scope") {
+                    if !scope_seen {
+                        read_scope_src.clear();
+                        scope_seen = true;
+                    }
+                    read_scope_src.extend(p.scope.read.iter().cloned());
+                    settings.scope.write.extend(p.scope.write.iter().cloned());
+                    settings
+                        .scope
+                        .secret_files
+                        .extend(p.scope.secret_files.iter().cloned());
+                    settings
+                        .scope
+                        .allow_secret_files
+                        .extend(p.scope.allow_secret_files.iter().cloned());
+                }
+                if has("shell") {
+                    settings.shell.packs = p.shell.packs.clone();
+                    settings
+                        .shell
+                        .disable
+                        .extend(p.shell.disable.iter().cloned());
+                }
+                if has("secrets") {
+                    settings.secrets = p.secrets.clone();
+                }
+                if has("audit") {
+                    settings.audit = p.audit.clone();
+                }
+                if has("approvals") {
+                    settings.approvals = p.approvals.clone();
+                }
+                if has("taint") {
+                    settings.taint = p.taint.clone();
+                }
+                if has("sandbox") {
+                    settings.sandbox = p.sandbox.clone();
+                }
+                if has("run") {
+                    settings.run = p.run.clone();
+                }
+            }
+            for dir in &p.permissions.additional_directories {
+                read_scope_src.push(format!("{}/**", dir.trim_end_matches('/')));
+            }
+            for (list, texts) in [
+                (RuleList::Deny, &p.permissions.deny),
+                (RuleList::Ask, &p.permissions.ask),
+                (RuleList::Allow, &p.permissions.allow),
+            ] {
+                let mut seen: HashMap<&str, usize> = HashMap::new();
+                for text in texts {
+                    let nth = seen.entry(text.as_str()).or_insert(0);
+                    let line = crate::config::rule_line(&file.text, text, *nth);
+                    *nth += 1;
+                    let origin = Origin {
+                        file: file.path.clone(),
+                        line,
+                        layer: file.layer,
+                    };
+                    let rule = Rule::compile(text, list, origin, &anchors).map_err(|e| {
+                        ConfigError::Rule {
+                            path: file.path.clone(),
+                            rule: text.clone(),
+                            line,
+                            message: e.0,
+                        }
+                    })?;
+                    rules.push(rule);
+                }
+            }
+        }
+        if !scope_seen {
+            read_scope_src.extend(PolicyFile::default().scope.read);
+        }
+        settings.scope.read = read_scope_src;
+        Policy::compile(anchors, settings, files, rules)
+    }
+
+    fn compile(
+        anchors: Anchors,
+        settings: PolicyFile,
+        files: Vec<LoadedFile>,
+        rules: Vec<Rule>,
+    ) -> Result<Policy, PolicyError> {
+        let compile_all =
+            |patterns: &[String], what: &str| -> Result<Vec<PathPattern>, PolicyError> {
+                patterns
+                    .iter()
+                    .map(|p| {
+                        PathPattern::new(p, &anchors).map_err(|e| {
+                            PolicyError::Config(ConfigError::Rule {
+                                path: PathBuf::from(what),
+                                rule: p.clone(),
+                                line: 0,
+                                message: e.to_string(),
+                            })
+                        })
+                    })
+                    .collect()
+            };
+        let builtin_secret: Vec<String> =
+            BUILTIN_SECRET_FILES.iter().map(|s| s.to_string()).collect();
+        let mut secret_src = builtin_secret;
+        secret_src.extend(settings.scope.secret_files.iter().cloned());
+        let exceptions: Vec<String> = BUILTIN_SECRET_EXCEPTIONS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut protected_src: Vec<String> = vec![
+            "./warden.toml".into(),
+            "./warden.local.toml".into(),
+            "./.warden/**".into(),
+            "./.claude/settings.json".into(),
+            "./.claude/settings.local.json".into(),
+            "~/.claude/settings.json".into(),
+            "~/.claude/settings.local.json".into(),
+        ];
+        protected_src.push(format!(
+            "./{}",
+            settings.audit.path.trim_start_matches("./")
+        ));
+        let mut protected = compile_all(&protected_src, "built-in protected paths")?;
+        if let Some(dir) = crate::config::user_config_dir(anchors.home.as_deref()) {
+            let pattern = format!("//{}/**", dir.to_string_lossy().trim_start_matches('/'));
+            protected.extend(compile_all(&[pattern], "built-in protected paths")?);
+        }
+
+        let mut by_tool: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut command_rules_by_program: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut command_rules_any = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            let tools: Vec<&str> = match &rule.target {
+                RuleTarget::WholeTool(t) => vec![t.as_str()],
+                RuleTarget::Command(cmd) => {
+                    match cmd.program() {
+                        Some(program) if !cmd.is_text_search() => command_rules_by_program
+                            .entry(program.to_string())
+                            .or_default()
+                            .push(i),
+                        _ => command_rules_any.push(i),
+                    }
+                    continue;
+                }
+                RuleTarget::ReadPath(_) => crate::rule::READ_TOOLS.to_vec(),
+                RuleTarget::ModifyPath(_) => crate::rule::MODIFY_TOOLS.to_vec(),
+                RuleTarget::FetchDomain(_) => vec!["WebFetch"],
+                RuleTarget::Mcp { .. } => vec!["mcp"],
+                RuleTarget::Uninterpreted { .. } => continue,
+            };
+            for tool in tools {
+                by_tool.entry(tool.to_string()).or_default().push(i);
+            }
+        }
+        let packs = PackSelection {
+            packs: settings.shell.packs.clone(),
+            disabled: settings.shell.disable.clone(),
+        };
+        Ok(Policy {
+            read_scope: compile_all(&settings.scope.read, "[scope] read")?,
+            write_scope: compile_all(&settings.scope.write, "[scope] write")?,
+            secret_files: compile_all(&secret_src, "[scope] secret_files")?,
+            secret_exceptions: compile_all(&exceptions, "built-in secret exceptions")?,
+            allow_secret_files: compile_all(
+                &settings.scope.allow_secret_files,
+                "[scope] allow_secret_files",
+            )?,
+            protected,
+            anchors,
+            settings,
+            files,
+            rules,
+            by_tool,
+            command_rules_by_program,
+            command_rules_any,
+            packs,
+            analyzer: Box::new(TextAnalyzer),
+        })
+    }
+
+    /// Use a semantic shell analyser instead of Claude Code's text matching.
+    pub fn with_analyzer(mut self, analyzer: Box<dyn CommandAnalyzer>) -> Policy {
+        self.analyzer = analyzer;
+        self
+    }
+
+    /// The merged settings (scalar sections from the strongest layer that sets them).
+    pub fn settings(&self) -> &PolicyFile {
+        &self.settings
+    }
+
+    /// The files this policy was built from.
+    pub fn files(&self) -> &[LoadedFile] {
+        &self.files
+    }
+
+    /// Every rule, in file order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The project root.
+    pub fn root(&self) -> &Path {
+        &self.anchors.root
+    }
+
+    /// The anchors used to resolve paths.
+    pub fn anchors(&self) -> &Anchors {
+        &self.anchors
+    }
+
+    /// Whether a resolved path is one of warden's own files.
+    pub fn is_protected(&self, path: &Path) -> bool {
+        self.protected.iter().any(|p| p.matches(path))
+    }
+
+    /// The secret-file pattern a resolved path matches, unless allowed by name.
+    pub fn secret_file(&self, path: &Path) -> Option<&str> {
+        if self.secret_exceptions.iter().any(|p| p.matches(path))
+            || self.allow_secret_files.iter().any(|p| p.matches(path))
+        {
+            return None;
+        }
+        self.secret_files
+            .iter()
+            .find(|p| p.matches(path))
+            .map(|p| p.source())
+    }
+
+    /// Whether a resolved path is inside the read scope.
+    pub fn in_read_scope(&self, path: &Path) -> bool {
+        self.read_scope.iter().any(|p| p.matches(path))
+    }
+
+    /// Whether a resolved path is inside the write allowlist.
+    pub fn in_write_scope(&self, path: &Path) -> bool {
+        self.write_scope.iter().any(|p| p.matches(path))
+    }
+
+    /// Decide one action.
+    pub fn evaluate(&self, action: &Action, ctx: &EvalContext) -> Verdict {
+        let anchors = match &ctx.cwd {
+            Some(cwd) => Anchors {
+                cwd: crate::paths::resolve_existing(cwd),
+                ..self.anchors.clone()
+            },
+            None => self.anchors.clone(),
+        };
+        let mut reasons = Vec::new();
+        let mut allowed_by_rule = false;
+        let mut analysis = None;
+        let defaults = &self.settings.defaults;
+        match action {
+            Action::Read { tool, path } => {
+                let path = anchors.resolve(path);
+                allowed_by_rule = self.path_rules(tool, &path, true, &mut reasons);
+                self.secret_check(&path, &mut reasons);
+                reasons.push(if self.in_read_scope(&path) {
+                    Reason::soft(
+                        ReasonKind::Default,
+                        Decision::Allow,
+                        format!("{} is inside the read scope", path.display()),
+                    )
+                } else {
+                    Reason::soft(
+                        ReasonKind::Default,
+                        defaults.read_outside_scope,
+                        format!("{} is outside the read scope", path.display()),
+                    )
+                });
+            }
+            Action::Write { tool, path, .. } | Action::Edit { tool, path, .. } => {
+                let path = anchors.resolve(path);
+                if self.is_protected(&path) {
+                    reasons.push(Reason::hard(
+                        ReasonKind::SelfProtection,
+                        Decision::Deny,
+                        format!("{} is one of warden's own files (policy, hook settings or audit log); the agent may not change it", path.display()),
+                    ));
+                }
+                allowed_by_rule = self.path_rules(tool, &path, false, &mut reasons);
+                reasons.push(if self.in_write_scope(&path) {
+                    Reason::soft(
+                        ReasonKind::Default,
+                        Decision::Allow,
+                        format!("{} is inside the write allowlist", path.display()),
+                    )
+                } else {
+                    Reason::soft(
+                        ReasonKind::Default,
+                        defaults.write_outside_allowlist,
+                        format!("{} is outside the write allowlist", path.display()),
+                    )
+                });
+            }
+            Action::Exec { command } => {
+                let (allowed, tree) = self.exec_reasons(command, &anchors, &mut reasons);
+                allowed_by_rule = allowed;
+                analysis = Some(tree);
+            }
+            Action::Fetch { url } => {
+                let host = url_host(url);
+                for i in self.indexes("WebFetch") {
+                    let rule = &self.rules[i];
+                    let hit = match &rule.target {
+                        RuleTarget::FetchDomain(d) => {
+                            host.as_deref().is_some_and(|h| domain_matches(d, h))
+                        }
+                        RuleTarget::WholeTool(_) => true,
+                        _ => false,
+                    };
+                    if hit {
+                        allowed_by_rule |= push_rule(rule, &mut reasons, format!("fetching {url}"));
+                    }
+                }
+                if host.is_none() {
+                    reasons.push(Reason::hard(
+                        ReasonKind::Unresolved,
+                        Decision::Ask,
+                        format!("cannot tell the host of URL {url:?}"),
+                    ));
+                }
+                reasons.push(Reason::soft(
+                    ReasonKind::Default,
+                    defaults.web_fetch,
+                    "network fetches need a rule that allows the domain",
+                ));
+            }
+            Action::WebSearch { .. } => {
+                allowed_by_rule = self.whole_tool_rules("WebSearch", &mut reasons);
+                reasons.push(Reason::soft(
+                    ReasonKind::Default,
+                    defaults.web_search,
+                    "web searches send the query off this machine",
+                ));
+            }
+            Action::Mcp { server, tool, .. } => {
+                for i in self.indexes("mcp") {
+                    let rule = &self.rules[i];
+                    if let RuleTarget::Mcp { server: s, tool: t } = &rule.target {
+                        let full = format!("mcp__{s}__{}", t.as_deref().unwrap_or(""));
+                        if s == server && t.as_deref().is_none_or(|t| tool == t || tool == &full) {
+                            allowed_by_rule |=
+                                push_rule(rule, &mut reasons, format!("MCP tool {tool}"));
+                        }
+                    }
+                }
+                reasons.push(Reason::soft(
+                    ReasonKind::Default,
+                    defaults.mcp,
+                    format!("MCP tool {tool} is not covered by an allow rule"),
+                ));
+            }
+            Action::Inert { tool } => {
+                allowed_by_rule = self.whole_tool_rules(tool, &mut reasons);
+                reasons.push(Reason::soft(
+                    ReasonKind::Default,
+                    Decision::Allow,
+                    format!("{tool} changes nothing outside the agent"),
+                ));
+            }
+            Action::Unknown { tool, .. } => {
+                allowed_by_rule = self.whole_tool_rules(tool, &mut reasons);
+                reasons.push(Reason::hard(
+                    ReasonKind::Default,
+                    defaults.unknown_tool,
+                    format!("warden does not know the tool {tool:?}, so it cannot tell what it touches; defaults.unknown_tool decides"),
+                ));
+                // An explicit allow rule for the tool is the policy "saying otherwise".
+                if allowed_by_rule {
+                    if let Some(last) = reasons.last_mut() {
+                        last.soft = true;
+                    }
+                }
+            }
+        }
+        combine(reasons, allowed_by_rule, analysis)
+    }
+
+    fn indexes(&self, tool: &str) -> impl Iterator<Item = usize> + '_ {
+        self.by_tool.get(tool).into_iter().flatten().copied()
+    }
+
+    fn whole_tool_rules(&self, tool: &str, reasons: &mut Vec<Reason>) -> bool {
+        let mut allowed = false;
+        for i in self.indexes(tool) {
+            let rule = &self.rules[i];
+            if matches!(&rule.target, RuleTarget::WholeTool(t) if t == tool) {
+                allowed |= push_rule(rule, reasons, format!("every {tool} call"));
+            }
+        }
+        allowed
+    }
+
+    fn path_rules(&self, tool: &str, path: &Path, read: bool, reasons: &mut Vec<Reason>) -> bool {
+        let mut allowed = false;
+        for i in self.indexes(tool) {
+            let rule = &self.rules[i];
+            let hit = match &rule.target {
+                RuleTarget::ReadPath(p) if read => p.matches(path),
+                RuleTarget::ModifyPath(p) if !read => p.matches(path),
+                RuleTarget::WholeTool(t) => t == tool,
+                _ => false,
+            };
+            if hit {
+                allowed |= push_rule(rule, reasons, format!("{tool} {}", path.display()));
+            }
+        }
+        allowed
+    }
+
+    fn secret_check(&self, path: &Path, reasons: &mut Vec<Reason>) {
+        if let Some(pattern) = self.secret_file(path) {
+            reasons.push(Reason {
+                rule: Some(pattern.to_string()),
+                ..Reason::hard(
+                    ReasonKind::SecretFile,
+                    self.settings.defaults.secret_read,
+                    format!("{} is a secret file ({pattern}); its contents must not reach the agent. Allow it by name in [scope] allow_secret_files if it holds no real secrets", path.display()),
+                )
+            });
+        }
+    }
+
+    /// Reasons for a shell command; returns whether allow rules cover every part, and the tree.
+    fn exec_reasons(
+        &self,
+        command: &str,
+        anchors: &Anchors,
+        reasons: &mut Vec<Reason>,
+    ) -> (bool, serde_json::Value) {
+        let analyzed = self.analyzer.analyze(command, &self.packs);
+        let view = &analyzed.view;
+        let mut every_part_allowed = !view.parts.is_empty();
+        for part in &view.parts {
+            let mut part_allowed = false;
+            let candidates = self
+                .command_rules_by_program
+                .get(&part.program)
+                .into_iter()
+                .flatten()
+                .chain(self.command_rules_any.iter());
+            for &i in candidates {
+                let rule = &self.rules[i];
+                let RuleTarget::Command(cmd) = &rule.target else {
+                    continue;
+                };
+                let hit = (analyzed.matcher)(cmd, part)
+                    || (cmd.is_text_search() && cmd.matches_text_caseless(&part.text));
+                if hit {
+                    part_allowed |= push_rule(rule, reasons, format!("command `{}`", part.text));
+                }
+            }
+            for i in self.indexes("Bash") {
+                let rule = &self.rules[i];
+                if matches!(&rule.target, RuleTarget::WholeTool(_)) {
+                    part_allowed |= push_rule(rule, reasons, "every Bash command".into());
+                }
+            }
+            every_part_allowed &= part_allowed;
+        }
+        // Text-search rules (`*DROP TABLE*`) also see the whole line: a statement split across
+        // a pipe or hidden in a here-string still reaches the database.
+        for &i in &self.command_rules_any {
+            let rule = &self.rules[i];
+            let RuleTarget::Command(cmd) = &rule.target else {
+                continue;
+            };
+            if rule.list != RuleList::Allow
+                && cmd.is_text_search()
+                && cmd.matches_text_caseless(command)
+                && !reasons
+                    .iter()
+                    .any(|r| r.rule.as_deref() == Some(rule.text.as_str()))
+            {
+                push_rule(rule, reasons, "the command line".into());
+            }
+        }
+        for hit in &view.pack_hits {
+            let soft = hit.decision != Decision::Deny;
+            reasons.push(Reason {
+                kind: ReasonKind::Pack,
+                decision: hit.decision,
+                message: format!("{} (`{}`)", hit.reason, hit.command),
+                rule: Some(hit.rule_id.clone()),
+                origin: None,
+                soft,
+            });
+        }
+        for why in &view.unresolved {
+            reasons.push(Reason::hard(
+                ReasonKind::Unresolved,
+                Decision::Ask,
+                why.clone(),
+            ));
+            every_part_allowed = false;
+        }
+        let mut posture_allows = view.effects_known && !view.parts.is_empty();
+        for raw in &view.reads {
+            let path = anchors.resolve(Path::new(raw));
+            self.secret_check(&path, reasons);
+            if !self.in_read_scope(&path) {
+                posture_allows = false;
+                reasons.push(Reason::soft(
+                    ReasonKind::Default,
+                    self.settings.defaults.read_outside_scope,
+                    format!("reads {} outside the read scope", path.display()),
+                ));
+            }
+        }
+        for raw in &view.writes {
+            let path = anchors.resolve(Path::new(raw));
+            if self.is_protected(&path) {
+                reasons.push(Reason::hard(
+                    ReasonKind::SelfProtection,
+                    Decision::Deny,
+                    format!(
+                        "changes {}, one of warden's own files; the agent may not change it",
+                        path.display()
+                    ),
+                ));
+            }
+            if !self.in_write_scope(&path) {
+                posture_allows = false;
+                reasons.push(Reason::soft(
+                    ReasonKind::Default,
+                    self.settings.defaults.write_outside_allowlist,
+                    format!("writes {} outside the write allowlist", path.display()),
+                ));
+            }
+        }
+        if !view.other_effects.is_empty() {
+            posture_allows = false;
+        }
+        reasons.push(if posture_allows {
+            Reason::soft(ReasonKind::Default, Decision::Allow, "every command only reads inside the read scope or writes inside the write allowlist")
+        } else {
+            let detail = if view.other_effects.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", view.other_effects.join("; "))
+            };
+            Reason::soft(ReasonKind::Default, self.settings.defaults.bash, format!("no rule allows this command and its effects are not all known to be safe{detail}"))
+        });
+        (every_part_allowed, view.tree.clone())
+    }
+}
+
+/// Record a matched rule; returns true when it is an allow rule.
+fn push_rule(rule: &Rule, reasons: &mut Vec<Reason>, what: String) -> bool {
+    let decision = match rule.list {
+        RuleList::Deny => Decision::Deny,
+        RuleList::Ask => Decision::Ask,
+        RuleList::Allow => Decision::Allow,
+    };
+    let verb = match rule.list {
+        RuleList::Deny => "denied",
+        RuleList::Ask => "needs approval",
+        RuleList::Allow => "allowed",
+    };
+    reasons.push(Reason::from_rule(
+        rule,
+        decision,
+        format!("{what} {verb} by rule {}", rule.text),
+    ));
+    rule.list == RuleList::Allow
+}
+
+fn combine(
+    mut reasons: Vec<Reason>,
+    allowed_by_rule: bool,
+    analysis: Option<serde_json::Value>,
+) -> Verdict {
+    // Strongest first: hard before soft, then deny > ask > allow, rules before other kinds.
+    reasons.sort_by_key(|r| {
+        (
+            r.soft,
+            std::cmp::Reverse(r.decision),
+            r.kind != ReasonKind::Rule,
+        )
+    });
+    let first = |pred: &dyn Fn(&Reason) -> bool| reasons.iter().find(|r| pred(r)).cloned();
+    let decided_by = first(&|r| !r.soft && r.decision == Decision::Deny)
+        .or_else(|| first(&|r| !r.soft && r.decision == Decision::Ask))
+        .or_else(|| {
+            allowed_by_rule
+                .then(|| first(&|r| r.kind == ReasonKind::Rule && r.decision == Decision::Allow))
+                .flatten()
+        })
+        .or_else(|| {
+            let strongest = reasons
+                .iter()
+                .filter(|r| r.soft)
+                .map(|r| r.decision)
+                .max()?;
+            first(&|r| r.soft && r.decision == strongest)
+        })
+        .unwrap_or_else(|| {
+            Reason::soft(
+                ReasonKind::Default,
+                Decision::Ask,
+                "nothing decided this action",
+            )
+        });
+    Verdict {
+        decision: decided_by.decision,
+        decided_by,
+        reasons,
+        analysis,
+    }
+}
+
+/// The host of a URL, lower-cased, without port or credentials.
+pub fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map(|(_, r)| r)?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next()?
+    } else {
+        host_port.split(':').next()?
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// Build a policy from TOML text alone (tests, benchmarks, `warden check --policy`).
+pub fn policy_from_toml(
+    root: &Path,
+    home: Option<&Path>,
+    text: &str,
+) -> Result<Policy, PolicyError> {
+    let file =
+        crate::config::parse_text(&root.join("warden.toml"), Layer::Project, text.to_string())?;
+    Policy::from_files(root, home, vec![file])
+}

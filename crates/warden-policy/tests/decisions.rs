@@ -1,0 +1,371 @@
+//! Decisions of the engine on the risk model's policy and the default posture.
+
+use proptest::prelude::*;
+use std::path::{Path, PathBuf};
+use warden_policy::config::{parse_text, Layer};
+use warden_policy::{Action, Decision, EvalContext, Policy};
+
+const RISK_MODEL_SETTINGS: &str = r#"{ "permissions": { "deny": ["Bash(rm -rf*)", "Bash(git push --force*)", "Bash(*DROP TABLE*)"],
+    "ask": ["Edit(./infra/**)", "Bash(*migrate*)", "Bash(*deploy*)"],
+    "allow": ["Read(./src/**)", "Edit(./src/export/**)", "Bash(npm test*)"] },
+  "hooks": { "PreToolUse": "scripts/scan-for-secrets.sh", "PostToolUse": "scripts/log-tool-call.sh" } }"#;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    home: PathBuf,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap().join("proj");
+    let home = dir.path().canonicalize().unwrap().join("home");
+    std::fs::create_dir_all(root.join("src/export")).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    Fixture {
+        _dir: dir,
+        root,
+        home,
+    }
+}
+
+fn settings_policy(f: &Fixture, extra_toml: Option<&str>) -> Policy {
+    let mut files = vec![parse_text(
+        &f.root.join(".claude/settings.json"),
+        Layer::Project,
+        RISK_MODEL_SETTINGS.to_string(),
+    )
+    .unwrap()];
+    if let Some(toml) = extra_toml {
+        files.push(
+            parse_text(
+                &f.root.join("warden.toml"),
+                Layer::Project,
+                toml.to_string(),
+            )
+            .unwrap(),
+        );
+    }
+    Policy::from_files(&f.root, Some(&f.home), files).unwrap()
+}
+
+fn exec(cmd: &str) -> Action {
+    Action::Exec {
+        command: cmd.into(),
+    }
+}
+
+fn read(p: &str) -> Action {
+    Action::Read {
+        tool: "Read".into(),
+        path: p.into(),
+    }
+}
+
+fn edit(p: &str) -> Action {
+    Action::Edit {
+        tool: "Edit".into(),
+        path: p.into(),
+        new_text: "x".into(),
+    }
+}
+
+fn decide(policy: &Policy, action: &Action) -> Decision {
+    policy.evaluate(action, &EvalContext::default()).decision
+}
+
+#[test]
+fn risk_model_settings_load_unchanged() {
+    let f = fixture();
+    let p = settings_policy(&f, None);
+    assert_eq!(decide(&p, &exec("rm -rf /")), Decision::Deny);
+    assert_eq!(
+        decide(&p, &exec("git push --force origin main")),
+        Decision::Deny
+    );
+    assert_eq!(
+        decide(&p, &exec("psql -c 'drop table users'")),
+        Decision::Deny
+    );
+    assert_eq!(decide(&p, &exec("npm run migrate")), Decision::Ask);
+    assert_eq!(decide(&p, &exec("npm test")), Decision::Allow);
+    assert_eq!(
+        decide(&p, &exec("npm test && rm -rf build")),
+        Decision::Deny
+    );
+    assert_eq!(
+        decide(&p, &exec("npm test && make")),
+        Decision::Ask,
+        "allow needs every part"
+    );
+    assert_eq!(decide(&p, &edit("infra/main.tf")), Decision::Ask);
+    assert_eq!(decide(&p, &edit("src/export/csv.rs")), Decision::Allow);
+    assert_eq!(
+        decide(&p, &edit("src/lib.rs")),
+        Decision::Ask,
+        "outside the write allowlist"
+    );
+    assert_eq!(decide(&p, &read("src/lib.rs")), Decision::Allow);
+}
+
+#[test]
+fn verdict_points_at_the_rule_and_its_line() {
+    let f = fixture();
+    let p = settings_policy(&f, None);
+    let v = p.evaluate(
+        &exec("git push --force origin main"),
+        &EvalContext::default(),
+    );
+    let origin = v.decided_by.origin.as_ref().unwrap();
+    assert_eq!(
+        v.decided_by.rule.as_deref(),
+        Some("Bash(git push --force*)")
+    );
+    assert_eq!(origin.line, 1);
+    let v = p.evaluate(&edit("infra/x.tf"), &EvalContext::default());
+    assert_eq!(v.decided_by.origin.as_ref().unwrap().line, 2);
+}
+
+#[test]
+fn dot_dot_and_symlinks_reach_secret_files() {
+    let f = fixture();
+    std::fs::write(f.root.join(".env"), "X=1").unwrap();
+    std::os::unix::fs::symlink(f.root.join(".env"), f.root.join("src/innocent.txt")).unwrap();
+    let p = settings_policy(&f, None);
+    assert_eq!(decide(&p, &read("./src/../.env")), Decision::Deny);
+    assert_eq!(
+        decide(&p, &read("src/innocent.txt")),
+        Decision::Deny,
+        "a link to .env is .env"
+    );
+    assert_eq!(decide(&p, &read(".env.example")), Decision::Allow);
+    let ssh = f.home.join(".ssh/id_rsa");
+    assert_eq!(decide(&p, &read(ssh.to_str().unwrap())), Decision::Deny);
+    assert_eq!(decide(&p, &read("~/.aws/credentials")), Decision::Deny);
+}
+
+#[test]
+fn secret_file_allowed_by_name() {
+    let f = fixture();
+    let p = settings_policy(&f, Some("[scope]\nallow_secret_files = [\".env.test\"]\n"));
+    assert_eq!(decide(&p, &read(".env.test")), Decision::Allow);
+    assert_eq!(decide(&p, &read(".env")), Decision::Deny);
+}
+
+#[test]
+fn warden_files_are_protected_from_the_agent() {
+    let f = fixture();
+    let p = settings_policy(
+        &f,
+        Some("[scope]\nwrite = [\"./**\"]\n[permissions]\nallow = [\"Edit(./**)\"]\n"),
+    );
+    for path in [
+        "warden.toml",
+        ".claude/settings.json",
+        ".warden/audit.db",
+        ".warden/policy.toml",
+    ] {
+        assert_eq!(decide(&p, &edit(path)), Decision::Deny, "{path}");
+        let write = Action::Write {
+            tool: "Write".into(),
+            path: path.into(),
+            content: String::new(),
+        };
+        assert_eq!(decide(&p, &write), Decision::Deny, "{path}");
+    }
+    assert_eq!(decide(&p, &edit("src/a.rs")), Decision::Allow);
+}
+
+#[test]
+fn default_posture() {
+    let f = fixture();
+    let p = Policy::from_files(&f.root, Some(&f.home), vec![]).unwrap();
+    assert_eq!(decide(&p, &read("README.md")), Decision::Allow);
+    assert_eq!(decide(&p, &read("/etc/hostname")), Decision::Ask);
+    assert_eq!(
+        decide(&p, &edit("src/a.rs")),
+        Decision::Ask,
+        "read-only by default"
+    );
+    assert_eq!(
+        decide(
+            &p,
+            &Action::Fetch {
+                url: "https://example.com/x".into()
+            }
+        ),
+        Decision::Ask
+    );
+    assert_eq!(
+        decide(
+            &p,
+            &Action::Unknown {
+                tool: "Teleport".into(),
+                input: serde_json::json!({})
+            }
+        ),
+        Decision::Deny
+    );
+    assert_eq!(
+        decide(
+            &p,
+            &Action::Inert {
+                tool: "TodoWrite".into()
+            }
+        ),
+        Decision::Allow
+    );
+    assert_eq!(
+        decide(
+            &p,
+            &Action::Mcp {
+                server: "github".into(),
+                tool: "mcp__github__create_issue".into(),
+                input: serde_json::json!({})
+            }
+        ),
+        Decision::Ask
+    );
+}
+
+#[test]
+fn fetch_and_mcp_rules() {
+    let f = fixture();
+    let p = settings_policy(
+        &f,
+        Some("[permissions]\nallow = [\"WebFetch(domain:docs.rs)\", \"mcp__github\"]\ndeny = [\"mcp__github__delete_repo\"]\n"),
+    );
+    assert_eq!(
+        decide(
+            &p,
+            &Action::Fetch {
+                url: "https://docs.rs/x".into()
+            }
+        ),
+        Decision::Allow
+    );
+    assert_eq!(
+        decide(
+            &p,
+            &Action::Fetch {
+                url: "https://evil.example/x".into()
+            }
+        ),
+        Decision::Ask
+    );
+    let mcp = |t: &str| Action::Mcp {
+        server: "github".into(),
+        tool: t.into(),
+        input: serde_json::json!({}),
+    };
+    assert_eq!(
+        decide(&p, &mcp("mcp__github__list_issues")),
+        Decision::Allow
+    );
+    assert_eq!(decide(&p, &mcp("mcp__github__delete_repo")), Decision::Deny);
+}
+
+#[test]
+fn a_deny_in_any_layer_wins() {
+    let f = fixture();
+    let user = parse_text(
+        Path::new("/u/policy.toml"),
+        Layer::User,
+        "[permissions]\ndeny = [\"Bash(curl*)\"]\n".into(),
+    )
+    .unwrap();
+    let project = parse_text(
+        &f.root.join("warden.toml"),
+        Layer::Project,
+        "[permissions]\nallow = [\"Bash(curl*)\"]\n".into(),
+    )
+    .unwrap();
+    let p = Policy::from_files(&f.root, Some(&f.home), vec![user, project]).unwrap();
+    assert_eq!(decide(&p, &exec("curl https://x")), Decision::Deny);
+}
+
+#[test]
+fn broken_rule_is_an_error_with_its_line() {
+    let f = fixture();
+    let file = parse_text(
+        &f.root.join("warden.toml"),
+        Layer::Project,
+        "[permissions]\n\ndeny = [\"Read([bad\"]\n".into(),
+    )
+    .unwrap();
+    let err = Policy::from_files(&f.root, Some(&f.home), vec![file]).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("line 3"), "{text}");
+}
+
+fn arb_rule() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "(rm|git|npm|curl|ls) ?(-rf|push|test|install)?\\*?".prop_map(|s| format!("Bash({s})")),
+        "(src|infra|docs)/(\\*\\*|main\\.tf|a\\.rs)".prop_map(|s| format!("Edit(./{s})")),
+        "(src|infra|docs)/\\*\\*".prop_map(|s| format!("Read(./{s})")),
+        Just("WebFetch(domain:example.com)".to_string()),
+        Just("Bash".to_string()),
+    ]
+}
+
+fn arb_action() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        "(rm|git|npm|curl|ls)( -rf| push| test| install)?( x)?".prop_map(|c| exec(&c)),
+        "(src|infra|docs)/(main\\.tf|a\\.rs|x/y\\.md)".prop_map(|p| edit(&p)),
+        "(src|infra|docs|\\.env)(/a\\.rs)?".prop_map(|p| read(&p)),
+        Just(Action::Fetch {
+            url: "https://example.com/a".into()
+        }),
+    ]
+}
+
+fn toml_policy(f: &Fixture, deny: &[String], ask: &[String], allow: &[String]) -> Policy {
+    let list = |v: &[String]| {
+        v.iter()
+            .map(|r| format!("{r:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let text = format!(
+        "[permissions]\ndeny = [{}]\nask = [{}]\nallow = [{}]\n",
+        list(deny),
+        list(ask),
+        list(allow)
+    );
+    let file = parse_text(&f.root.join("warden.toml"), Layer::Project, text).unwrap();
+    Policy::from_files(&f.root, Some(&f.home), vec![file]).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Adding an allow rule never turns a deny into anything else.
+    #[test]
+    fn adding_allow_never_lifts_a_deny(deny in prop::collection::vec(arb_rule(), 0..4), ask in prop::collection::vec(arb_rule(), 0..3), allow in prop::collection::vec(arb_rule(), 0..4), extra in arb_rule(), action in arb_action()) {
+        let f = fixture();
+        let before = decide(&toml_policy(&f, &deny, &ask, &allow), &action);
+        let mut more = allow.clone();
+        more.push(extra);
+        let after = decide(&toml_policy(&f, &deny, &ask, &more), &action);
+        if before == Decision::Deny { prop_assert_eq!(after, Decision::Deny); }
+        prop_assert!(after <= before || before == Decision::Allow, "allow made it stricter: {:?} -> {:?}", before, after);
+    }
+
+    /// A deny rule that matches decides, whatever else the policy says.
+    #[test]
+    fn matching_deny_always_denies(ask in prop::collection::vec(arb_rule(), 0..3), allow in prop::collection::vec(arb_rule(), 0..4), action in arb_action()) {
+        let f = fixture();
+        let deny = vec!["Bash".to_string(), "Edit(./**)".to_string(), "Read(./**)".to_string(), "WebFetch(domain:example.com)".to_string()];
+        prop_assert_eq!(decide(&toml_policy(&f, &deny, &ask, &allow), &action), Decision::Deny);
+    }
+
+    /// Resolving a path twice gives the same path.
+    #[test]
+    fn path_resolution_is_idempotent(raw in "(\\./|\\.\\./|~/|/)?([a-z.]{1,4}/){0,4}[a-z.]{0,5}") {
+        let f = fixture();
+        let anchors = warden_policy::paths::Anchors::at_root(&f.root, Some(f.home.clone()));
+        let once = anchors.resolve(Path::new(&raw));
+        let twice = anchors.resolve(&once);
+        prop_assert_eq!(once, twice);
+    }
+}
