@@ -97,6 +97,15 @@ pub enum Error {
         /// Its stderr.
         detail: String,
     },
+    /// A JSON value could not be written.
+    #[error("{context}: {source}")]
+    Json {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        #[source]
+        source: serde_json::Error,
+    },
     /// An I/O error, with what was being done.
     #[error("{context}: {source}")]
     Io {

@@ -139,8 +139,10 @@ impl Workspace {
 
     /// Write `.claude/settings.json` in the repository.
     pub fn write_settings(&self, settings: &Value) -> Result<PathBuf, Error> {
-        let text =
-            serde_json::to_string_pretty(settings).map_err(|e| Error::Server(e.to_string()))?;
+        let text = serde_json::to_string_pretty(settings).map_err(|source| Error::Json {
+            context: "serialising settings.json".to_owned(),
+            source,
+        })?;
         self.write(".claude/settings.json", &text)
     }
 
