@@ -1,0 +1,1328 @@
+//! The embedded store: one SQLite file per log, in WAL mode.
+//!
+//! Appends are serialized with `BEGIN IMMEDIATE`: the writer takes the
+//! database's write lock before it reads the head of the chain, so every
+//! log file has one total order however many hook processes append at once.
+//! Readers never block writers (WAL).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
+
+use crate::chain::{self, EventFields, Hash};
+use crate::error::AuditError;
+use crate::event::{
+    redact_json, Decision, EventKind, NewEvent, PassThrough, Redactor, StoredEvent,
+};
+use crate::signing::{self, Checkpoint, Signer, Witness};
+use crate::store::{
+    AuditStore, BreakKind, ChainBreak, CheckpointProblem, CheckpointProblemKind, CheckpointSource,
+    EventFilter, Integrity, SessionFilter, SessionSummary, VerifyReport, WitnessStatus,
+};
+use crate::time_fmt::now_us;
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
+) STRICT;
+CREATE TABLE events (
+    seq           INTEGER PRIMARY KEY NOT NULL,
+    ts_us         INTEGER NOT NULL,
+    session_id    TEXT NOT NULL,
+    agent         TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    cwd           TEXT NOT NULL,
+    tool          TEXT,
+    tool_use_id   TEXT,
+    input         TEXT NOT NULL,
+    decision      TEXT,
+    rule          TEXT,
+    reasons       TEXT NOT NULL,
+    latency_us    INTEGER,
+    result        TEXT,
+    result_len    INTEGER,
+    result_sha256 BLOB,
+    extra         TEXT NOT NULL,
+    prev_hash     BLOB NOT NULL,
+    hash          BLOB NOT NULL
+) STRICT;
+CREATE INDEX events_by_session ON events(session_id, seq);
+CREATE TABLE checkpoints (
+    id         INTEGER PRIMARY KEY,
+    log_id     TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    head_hash  TEXT NOT NULL,
+    ts_us      INTEGER NOT NULL,
+    key_id     TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    signature  TEXT NOT NULL
+) STRICT;
+CREATE TABLE session_flags (
+    session_id TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    updated_us INTEGER NOT NULL,
+    PRIMARY KEY (session_id, key)
+) STRICT;
+";
+
+const EVENT_COLUMNS: &str = "seq, ts_us, session_id, agent, kind, cwd, tool, tool_use_id, input, \
+     decision, rule, reasons, latency_us, result, result_len, result_sha256, extra, prev_hash, hash";
+
+/// How hard an append pushes the event to the disk before it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=NORMAL` in WAL mode: a returned append survives the
+    /// writer being killed and any other process crash; an operating-system
+    /// crash or power loss may lose the most recent appends (never corrupts
+    /// the file, never breaks the chain). The default.
+    #[default]
+    Normal,
+    /// `synchronous=FULL`: every append is flushed to stable storage before
+    /// it returns (an fsync of the WAL per event).
+    Full,
+}
+
+/// How thoroughly `verify` checks the database file itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IntegrityCheck {
+    /// `PRAGMA quick_check`: page structure, not index contents. The default.
+    #[default]
+    Quick,
+    /// `PRAGMA integrity_check`: everything, slower on large logs.
+    Full,
+    /// No file check; the chain is still verified.
+    Skip,
+}
+
+/// When and with which key signed checkpoints are written.
+#[derive(Debug, Clone)]
+pub struct CheckpointOptions {
+    /// Write checkpoints at all. Without them a cut-off tail goes unnoticed.
+    pub enabled: bool,
+    /// A checkpoint after every `every` events (by seq); 0 means never by count.
+    pub every: u64,
+    /// A checkpoint at each `Stop` and `SessionEnd` event.
+    pub at_session_end: bool,
+    /// The Ed25519 key file; `None` means [`signing::default_key_path`].
+    pub key_path: Option<PathBuf>,
+    /// Where witness files live; `None` means `audit-witness/` beside the key.
+    pub witness_dir: Option<PathBuf>,
+    /// Public keys whose checkpoints `verify` accepts, besides the key file's own.
+    pub trusted_public_keys: Vec<[u8; 32]>,
+}
+
+impl Default for CheckpointOptions {
+    fn default() -> Self {
+        CheckpointOptions {
+            enabled: true,
+            every: 128,
+            at_session_end: true,
+            key_path: None,
+            witness_dir: None,
+            trusted_public_keys: Vec::new(),
+        }
+    }
+}
+
+/// How a [`SqliteStore`] is opened.
+#[derive(Clone)]
+pub struct StoreOptions {
+    /// How long an append waits for another writer before [`AuditError::Locked`].
+    pub busy_timeout: Duration,
+    pub durability: Durability,
+    /// The longest result prefix kept, in bytes (cut at a character boundary).
+    pub result_max_bytes: usize,
+    /// Create the log's directory when it is missing (otherwise an error).
+    pub create_dirs: bool,
+    /// Open for reading only: never creates the file or writes to it.
+    pub read_only: bool,
+    /// Every text passes this before it is written.
+    pub redactor: Arc<dyn Redactor>,
+    pub checkpoints: CheckpointOptions,
+    /// Refuse to grow the file beyond about this many bytes ([`AuditError::DiskFull`]).
+    pub max_db_bytes: Option<u64>,
+    pub integrity_check: IntegrityCheck,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            busy_timeout: Duration::from_secs(2),
+            durability: Durability::Normal,
+            result_max_bytes: 64 * 1024,
+            create_dirs: false,
+            read_only: false,
+            redactor: Arc::new(PassThrough),
+            checkpoints: CheckpointOptions::default(),
+            max_db_bytes: None,
+            integrity_check: IntegrityCheck::Quick,
+        }
+    }
+}
+
+impl std::fmt::Debug for StoreOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreOptions")
+            .field("busy_timeout", &self.busy_timeout)
+            .field("durability", &self.durability)
+            .field("result_max_bytes", &self.result_max_bytes)
+            .field("create_dirs", &self.create_dirs)
+            .field("read_only", &self.read_only)
+            .field("checkpoints", &self.checkpoints)
+            .field("max_db_bytes", &self.max_db_bytes)
+            .field("integrity_check", &self.integrity_check)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    conn: Connection,
+    signer: Option<Signer>,
+}
+
+/// The SQLite-backed [`AuditStore`].
+pub struct SqliteStore {
+    inner: Mutex<Inner>,
+    path: PathBuf,
+    log_id: String,
+    opts: StoreOptions,
+    key_path: Option<PathBuf>,
+    witness_path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .field("log_id", &self.log_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Turns a SQLite error into the typed error a caller can act on.
+fn map_sql(e: rusqlite::Error, path: &Path, op: &'static str, waited: Duration) -> AuditError {
+    if let rusqlite::Error::SqliteFailure(f, ref msg) = e {
+        let detail = msg.clone().unwrap_or_else(|| f.to_string());
+        match f.code {
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                return AuditError::Locked {
+                    path: path.to_owned(),
+                    waited,
+                }
+            }
+            ErrorCode::DiskFull => {
+                return AuditError::DiskFull {
+                    path: path.to_owned(),
+                }
+            }
+            ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
+                return AuditError::Corrupt {
+                    path: path.to_owned(),
+                    detail,
+                }
+            }
+            ErrorCode::ReadOnly | ErrorCode::PermissionDenied => {
+                return AuditError::ReadOnly {
+                    path: path.to_owned(),
+                    detail,
+                }
+            }
+            ErrorCode::CannotOpen if !path.exists() => {
+                return AuditError::NotFound {
+                    path: path.to_owned(),
+                }
+            }
+            _ => {}
+        }
+    }
+    AuditError::Backend {
+        path: path.to_owned(),
+        op,
+        source: Box::new(e),
+    }
+}
+
+/// An event after redaction and serialization, ready to be chained.
+struct Prepared {
+    session_id: String,
+    agent: String,
+    kind: EventKind,
+    cwd: String,
+    tool: Option<String>,
+    tool_use_id: Option<String>,
+    input_json: String,
+    input: serde_json::Value,
+    decision: Option<Decision>,
+    rule: Option<String>,
+    reasons: Vec<String>,
+    reasons_json: String,
+    latency_us: Option<u64>,
+    result: Option<String>,
+    result_len: Option<u64>,
+    result_sha256: Option<Hash>,
+    extra_json: String,
+    extra: serde_json::Value,
+}
+
+impl Prepared {
+    fn fields(&self, seq: u64, ts_us: i64) -> EventFields<'_> {
+        EventFields {
+            seq,
+            ts_us,
+            session_id: &self.session_id,
+            agent: &self.agent,
+            kind: self.kind.as_str(),
+            cwd: &self.cwd,
+            tool: self.tool.as_deref(),
+            tool_use_id: self.tool_use_id.as_deref(),
+            input: &self.input_json,
+            decision: self.decision.map(Decision::as_str),
+            rule: self.rule.as_deref(),
+            reasons: &self.reasons_json,
+            latency_us: self.latency_us,
+            result: self.result.as_deref(),
+            result_len: self.result_len,
+            result_sha256: self.result_sha256.as_ref().map(|h| &h[..]),
+            extra: &self.extra_json,
+        }
+    }
+}
+
+fn floor_char_boundary(s: &str, max: usize) -> usize {
+    if max >= s.len() {
+        return s.len();
+    }
+    let mut i = max;
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn i64_of(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the log at `path`.
+    ///
+    /// A missing directory is [`AuditError::MissingDirectory`] unless
+    /// `opts.create_dirs`; a file that is not a database is
+    /// [`AuditError::Corrupt`]; with `opts.read_only` a missing file is
+    /// [`AuditError::NotFound`].
+    pub fn open(path: &Path, opts: StoreOptions) -> Result<Self, AuditError> {
+        let path = path.to_owned();
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        if !dir.is_dir() {
+            if opts.create_dirs && !opts.read_only {
+                std::fs::create_dir_all(&dir).map_err(|source| AuditError::Io {
+                    path: dir.clone(),
+                    op: "creating the directory",
+                    source,
+                })?;
+            } else {
+                return Err(AuditError::MissingDirectory { path });
+            }
+        }
+        if opts.read_only && !path.exists() {
+            return Err(AuditError::NotFound { path });
+        }
+        let waited = opts.busy_timeout;
+        let sql = |e| map_sql(e, &path, "opening", waited);
+        let flags = if opts.read_only {
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        };
+        let mut conn = Connection::open_with_flags(&path, flags).map_err(sql)?;
+        conn.busy_timeout(opts.busy_timeout).map_err(sql)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql)?;
+        if version == 0 {
+            if opts.read_only {
+                return Err(AuditError::Corrupt {
+                    path,
+                    detail: "not an audit log (no schema)".into(),
+                });
+            }
+            init_schema(&mut conn, &path, waited)?;
+        } else if version != SCHEMA_VERSION {
+            return Err(AuditError::Schema {
+                path,
+                found: version,
+                expected: SCHEMA_VERSION,
+            });
+        }
+        let sync = match opts.durability {
+            Durability::Normal => "NORMAL",
+            Durability::Full => "FULL",
+        };
+        conn.pragma_update(None, "synchronous", sync).map_err(sql)?;
+        if let Some(max) = opts.max_db_bytes {
+            let page: i64 = conn
+                .query_row("PRAGMA page_size", [], |r| r.get(0))
+                .map_err(sql)?;
+            let pages = (i64_of(max) / page.max(512)).max(1);
+            conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
+                .map_err(sql)?;
+        }
+        let log_id: String = conn
+            .query_row("SELECT value FROM meta WHERE key = 'log_id'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(sql)?
+            .ok_or_else(|| AuditError::Corrupt {
+                path: path.clone(),
+                detail: "the log id is missing from the meta table".into(),
+            })?;
+
+        let (key_path, witness_path) = if opts.checkpoints.enabled {
+            let key = match &opts.checkpoints.key_path {
+                Some(p) => p.clone(),
+                None => signing::default_key_path()?,
+            };
+            let wdir = match &opts.checkpoints.witness_dir {
+                Some(d) => d.clone(),
+                None => key.parent().unwrap_or(Path::new(".")).join("audit-witness"),
+            };
+            let canonical = std::fs::canonicalize(&path).map_err(|source| AuditError::Io {
+                path: path.clone(),
+                op: "resolving",
+                source,
+            })?;
+            (Some(key), Some(signing::witness_path(&wdir, &canonical)))
+        } else {
+            (None, None)
+        };
+
+        Ok(SqliteStore {
+            inner: Mutex::new(Inner { conn, signer: None }),
+            path,
+            log_id,
+            opts,
+            key_path,
+            witness_path,
+        })
+    }
+
+    /// The path the store was opened with.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The random id given to this log when it was created.
+    pub fn log_id(&self) -> &str {
+        &self.log_id
+    }
+
+    /// Where this log's checkpoint witness is kept (when checkpoints are on).
+    pub fn witness_path(&self) -> Option<&Path> {
+        self.witness_path.as_deref()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic in another thread while holding the lock leaves the
+        // connection usable: SQLite rolls back the unfinished transaction.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn sql(&self, op: &'static str) -> impl Fn(rusqlite::Error) -> AuditError + '_ {
+        move |e| map_sql(e, &self.path, op, self.opts.busy_timeout)
+    }
+
+    fn prepare(&self, ev: NewEvent) -> Prepared {
+        let r: &dyn Redactor = &*self.opts.redactor;
+        let input = redact_json(r, &ev.input);
+        let extra = redact_json(r, &ev.extra);
+        let reasons: Vec<String> = ev
+            .reasons
+            .iter()
+            .map(|s| r.redact(s).into_owned())
+            .collect();
+        let reasons_json = chain::canonical_json(&serde_json::Value::Array(
+            reasons
+                .iter()
+                .map(|s| serde_json::Value::String(s.clone()))
+                .collect(),
+        ));
+        let (result, result_len, result_sha256) = match ev.result.as_deref() {
+            None => (None, None, None),
+            Some(text) => {
+                let red = r.redact(text);
+                // Length and hash are of the redacted text: a hash of the
+                // original would let anyone confirm a guessed secret.
+                let len = red.len() as u64;
+                let sha = chain::sha256(red.as_bytes());
+                let cut = floor_char_boundary(&red, self.opts.result_max_bytes);
+                (Some(red[..cut].to_owned()), Some(len), Some(sha))
+            }
+        };
+        Prepared {
+            session_id: ev.session_id,
+            agent: ev.agent,
+            kind: ev.kind,
+            cwd: r.redact(&ev.cwd).into_owned(),
+            tool: ev.tool,
+            tool_use_id: ev.tool_use_id,
+            input_json: chain::canonical_json(&input),
+            input,
+            decision: ev.decision,
+            rule: ev.rule.map(|s| r.redact(&s).into_owned()),
+            reasons,
+            reasons_json,
+            latency_us: ev.latency_us.map(|v| v.min(i64::MAX as u64)),
+            result,
+            result_len,
+            result_sha256,
+            extra_json: chain::canonical_json(&extra),
+            extra,
+        }
+    }
+
+    fn checkpoint_due(&self, seq: u64, kind: &EventKind) -> bool {
+        let c = &self.opts.checkpoints;
+        c.enabled
+            && ((c.every > 0 && seq % c.every == 0)
+                || (c.at_session_end && matches!(kind, EventKind::SessionEnd | EventKind::Stop)))
+    }
+
+    fn signer<'a>(&self, inner: &'a mut Inner) -> Result<&'a Signer, AuditError> {
+        if inner.signer.is_none() {
+            let key_path = self.key_path.as_deref().ok_or(AuditError::NoConfigDir)?;
+            inner.signer = Some(Signer::load_or_create(key_path)?);
+        }
+        inner
+            .signer
+            .as_ref()
+            .ok_or_else(|| AuditError::InvalidArgument("signing key not loaded".into()))
+    }
+
+    /// Appends several events in one transaction (one lock, one sync): for
+    /// imports and bulk loads, not for hooks, which append one at a time.
+    pub fn append_batch(&self, evs: Vec<NewEvent>) -> Result<Vec<StoredEvent>, AuditError> {
+        self.check_writable()?;
+        let prepared: Vec<Prepared> = evs.into_iter().map(|e| self.prepare(e)).collect();
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        if self.opts.checkpoints.enabled {
+            // Loaded before the write lock, and on every append rather than
+            // only when a checkpoint falls due: a missing or unreadable key
+            // then fails every append alike instead of one in `every`.
+            self.signer(inner)?;
+        }
+        let mut checkpoint = None;
+        let mut stored = Vec::with_capacity(prepared.len());
+        {
+            let tx = inner
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(self.sql("starting the append"))?;
+            let (mut seq, mut prev) =
+                head(&tx, &self.log_id).map_err(self.sql("reading the head"))?;
+            {
+                let mut ins = tx
+                    .prepare_cached(
+                        "INSERT INTO events (seq, ts_us, session_id, agent, kind, cwd, tool, \
+                         tool_use_id, input, decision, rule, reasons, latency_us, result, \
+                         result_len, result_sha256, extra, prev_hash, hash) VALUES \
+                         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                    )
+                    .map_err(self.sql("preparing the insert"))?;
+                for p in prepared {
+                    seq += 1;
+                    let ts_us = now_us();
+                    let fields = p.fields(seq, ts_us);
+                    let hash = chain::event_hash(&self.log_id, &fields, &prev);
+                    ins.execute(rusqlite::params![
+                        i64_of(seq),
+                        ts_us,
+                        fields.session_id,
+                        fields.agent,
+                        fields.kind,
+                        fields.cwd,
+                        fields.tool,
+                        fields.tool_use_id,
+                        fields.input,
+                        fields.decision,
+                        fields.rule,
+                        fields.reasons,
+                        fields.latency_us.map(i64_of),
+                        fields.result,
+                        fields.result_len.map(i64_of),
+                        fields.result_sha256,
+                        fields.extra,
+                        &prev[..],
+                        &hash[..],
+                    ])
+                    .map_err(self.sql("inserting the event"))?;
+                    if self.checkpoint_due(seq, &p.kind) {
+                        checkpoint = Some((seq, hash));
+                    }
+                    stored.push(StoredEvent {
+                        seq,
+                        ts_us,
+                        session_id: p.session_id,
+                        agent: p.agent,
+                        kind: p.kind,
+                        cwd: p.cwd,
+                        tool: p.tool,
+                        tool_use_id: p.tool_use_id,
+                        input: p.input,
+                        decision: p.decision,
+                        rule: p.rule,
+                        reasons: p.reasons,
+                        latency_us: p.latency_us,
+                        result: p.result,
+                        result_len: p.result_len,
+                        result_sha256: p.result_sha256.map(hex::encode),
+                        extra: p.extra,
+                        prev_hash: hex::encode(prev),
+                        hash: hex::encode(hash),
+                    });
+                    prev = hash;
+                }
+            }
+            let cp = match checkpoint {
+                Some((seq, hash)) => {
+                    let signer = self.signer_from(&inner.signer)?;
+                    let cp = Checkpoint::sign(signer, &self.log_id, seq, &hash, now_us());
+                    insert_checkpoint(&tx, &cp).map_err(self.sql("writing a checkpoint"))?;
+                    Some(cp)
+                }
+                None => None,
+            };
+            tx.commit().map_err(self.sql("committing the append"))?;
+            if let Some(cp) = cp {
+                self.write_witness(cp)?;
+            }
+        }
+        Ok(stored)
+    }
+
+    fn signer_from<'a>(&self, slot: &'a Option<Signer>) -> Result<&'a Signer, AuditError> {
+        slot.as_ref()
+            .ok_or_else(|| AuditError::InvalidArgument("signing key not loaded".into()))
+    }
+
+    fn check_writable(&self) -> Result<(), AuditError> {
+        if self.opts.read_only {
+            return Err(AuditError::ReadOnly {
+                path: self.path.clone(),
+                detail: "the store was opened read-only".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn write_witness(&self, cp: Checkpoint) -> Result<(), AuditError> {
+        if let Some(wp) = &self.witness_path {
+            let w = Witness {
+                version: 1,
+                db_path: self.path.display().to_string(),
+                checkpoint: cp,
+            };
+            signing::write_witness(wp, &w)?;
+        }
+        Ok(())
+    }
+
+    /// Signs the current head now (and updates the witness). Returns `None`
+    /// for an empty log. Fails when checkpoints are disabled.
+    pub fn checkpoint_now(&self) -> Result<Option<Checkpoint>, AuditError> {
+        self.check_writable()?;
+        if !self.opts.checkpoints.enabled {
+            return Err(AuditError::InvalidArgument(
+                "checkpoints are disabled for this store".into(),
+            ));
+        }
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        self.signer(inner)?;
+        let cp = {
+            let tx = inner
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(self.sql("starting the checkpoint"))?;
+            let (seq, hash) = head(&tx, &self.log_id).map_err(self.sql("reading the head"))?;
+            if seq == 0 {
+                return Ok(None);
+            }
+            let cp = Checkpoint::sign(
+                self.signer_from(&inner.signer)?,
+                &self.log_id,
+                seq,
+                &hash,
+                now_us(),
+            );
+            insert_checkpoint(&tx, &cp).map_err(self.sql("writing a checkpoint"))?;
+            tx.commit().map_err(self.sql("committing the checkpoint"))?;
+            cp
+        };
+        self.write_witness(cp.clone())?;
+        Ok(Some(cp))
+    }
+
+    /// All checkpoints stored in the log, by seq.
+    pub fn checkpoints(&self) -> Result<Vec<Checkpoint>, AuditError> {
+        let guard = self.lock();
+        read_checkpoints(&guard.conn).map_err(self.sql("reading checkpoints"))
+    }
+
+    fn trusted_keys(&self) -> Result<HashSet<[u8; 32]>, AuditError> {
+        let mut keys: HashSet<[u8; 32]> = self
+            .opts
+            .checkpoints
+            .trusted_public_keys
+            .iter()
+            .copied()
+            .collect();
+        if let Some(kp) = &self.key_path {
+            if let Some(s) = Signer::load_existing(kp)? {
+                keys.insert(s.public);
+            }
+        }
+        Ok(keys)
+    }
+
+    fn check_checkpoint(
+        &self,
+        conn: &Connection,
+        cp: &Checkpoint,
+        last_seq: u64,
+        trusted: &HashSet<[u8; 32]>,
+    ) -> Result<Option<CheckpointProblemKind>, AuditError> {
+        if cp.log_id != self.log_id {
+            return Ok(Some(CheckpointProblemKind::WrongLog {
+                log_id: cp.log_id.clone(),
+            }));
+        }
+        match cp.signature_valid() {
+            Err(detail) => return Ok(Some(CheckpointProblemKind::Malformed { detail })),
+            Ok(false) => return Ok(Some(CheckpointProblemKind::BadSignature)),
+            Ok(true) => {}
+        }
+        if !trusted.is_empty() {
+            let pk = cp.public_key_bytes().unwrap_or([0; 32]);
+            if !trusted.contains(&pk) {
+                return Ok(Some(CheckpointProblemKind::UntrustedKey {
+                    key_id: cp.key_id.clone(),
+                }));
+            }
+        }
+        if cp.seq > last_seq {
+            return Ok(Some(CheckpointProblemKind::Truncated {
+                signed_seq: cp.seq,
+                last_seq,
+            }));
+        }
+        let actual: Option<Vec<u8>> = conn
+            .query_row(
+                "SELECT hash FROM events WHERE seq = ?1",
+                [i64_of(cp.seq)],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.sql("reading a checkpointed event"))?;
+        let actual = actual.map(hex::encode).unwrap_or_default();
+        if actual != cp.head_hash {
+            return Ok(Some(CheckpointProblemKind::HeadMismatch {
+                signed: cp.head_hash.clone(),
+                actual,
+            }));
+        }
+        Ok(None)
+    }
+
+    fn verify_inner(&self) -> Result<VerifyReport, AuditError> {
+        let trusted = self.trusted_keys()?;
+        let guard = self.lock();
+        let conn = &guard.conn;
+        // One read transaction: the chain and the checkpoints are read from
+        // the same snapshot while other processes keep appending.
+        conn.execute_batch("BEGIN DEFERRED")
+            .map_err(self.sql("starting the read"))?;
+        let result = self.verify_snapshot(conn, &trusted);
+        let _ = conn.execute_batch("COMMIT");
+        result
+    }
+
+    fn verify_snapshot(
+        &self,
+        conn: &Connection,
+        trusted: &HashSet<[u8; 32]>,
+    ) -> Result<VerifyReport, AuditError> {
+        let integrity = match self.opts.integrity_check {
+            IntegrityCheck::Skip => Integrity::Skipped,
+            mode => {
+                let pragma = if mode == IntegrityCheck::Full {
+                    "PRAGMA integrity_check(20)"
+                } else {
+                    "PRAGMA quick_check(20)"
+                };
+                let mut stmt = conn
+                    .prepare(pragma)
+                    .map_err(self.sql("checking integrity"))?;
+                let lines: Vec<String> = stmt
+                    .query_map([], |r| r.get::<_, String>(0))
+                    .map_err(self.sql("checking integrity"))?
+                    .collect::<Result<_, _>>()
+                    .map_err(self.sql("checking integrity"))?;
+                if lines.len() == 1 && lines[0] == "ok" {
+                    Integrity::Ok
+                } else {
+                    Integrity::Damaged(lines)
+                }
+            }
+        };
+
+        let scan = scan_chain(conn, &self.log_id).map_err(self.sql("reading events"))?;
+
+        let checkpoints = read_checkpoints(conn).map_err(self.sql("reading checkpoints"))?;
+        let mut problems = Vec::new();
+        let mut anchored: Option<u64> = None;
+        for cp in &checkpoints {
+            match self.check_checkpoint(conn, cp, scan.last_seq, trusted)? {
+                Some(kind) => problems.push(CheckpointProblem {
+                    source: CheckpointSource::Log,
+                    seq: cp.seq,
+                    kind,
+                }),
+                None => anchored = anchored.max(Some(cp.seq)),
+            }
+        }
+        let witness = match &self.witness_path {
+            None => WitnessStatus::Disabled,
+            Some(wp) => match signing::read_witness(wp)? {
+                None => WitnessStatus::Missing,
+                Some(w) => {
+                    let cp = w.checkpoint;
+                    match self.check_checkpoint(conn, &cp, scan.last_seq, trusted)? {
+                        Some(kind) => {
+                            problems.push(CheckpointProblem {
+                                source: CheckpointSource::Witness,
+                                seq: cp.seq,
+                                kind,
+                            });
+                            WitnessStatus::Failed { seq: cp.seq }
+                        }
+                        None => {
+                            anchored = anchored.max(Some(cp.seq));
+                            WitnessStatus::Ok { seq: cp.seq }
+                        }
+                    }
+                }
+            },
+        };
+
+        Ok(VerifyReport {
+            log_id: self.log_id.clone(),
+            events: scan.events,
+            last_seq: scan.last_seq,
+            head_hash: hex::encode(scan.head),
+            integrity,
+            first_break: scan.first_break,
+            broken_links: scan.broken_links,
+            checkpoints: checkpoints.len() as u64,
+            checkpoint_problems: problems,
+            anchored_seq: anchored,
+            witness,
+            signatures_unchecked: trusted.is_empty(),
+        })
+    }
+}
+
+fn init_schema(conn: &mut Connection, path: &Path, waited: Duration) -> Result<(), AuditError> {
+    let sql = |e| map_sql(e, path, "creating the schema", waited);
+    // WAL must be switched on outside a transaction; it is a property of the
+    // file, so it stays on for every later connection.
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(sql)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(AuditError::Backend {
+            path: path.to_owned(),
+            op: "switching to WAL",
+            source: format!("journal mode stayed {mode}").into(),
+        });
+    }
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sql)?;
+    // Another process may have created the schema while we waited.
+    let version: i64 = tx
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(sql)?;
+    if version == 0 {
+        tx.execute_batch(SCHEMA).map_err(sql)?;
+        let mut id = [0u8; 16];
+        getrandom::fill(&mut id).map_err(|e| AuditError::Backend {
+            path: path.to_owned(),
+            op: "creating the log id",
+            source: e.to_string().into(),
+        })?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('log_id', ?1)",
+            [hex::encode(id)],
+        )
+        .map_err(sql)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
+            .map_err(sql)?;
+    }
+    tx.commit().map_err(sql)
+}
+
+fn head(conn: &Connection, log_id: &str) -> rusqlite::Result<(u64, Hash)> {
+    let row: Option<(i64, Vec<u8>)> = conn
+        .prepare_cached("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match row {
+        None => Ok((0, chain::genesis_hash(log_id))),
+        Some((seq, hash)) => {
+            // A damaged head must not be chained onto silently: refuse.
+            let h: Hash = hash.as_slice().try_into().map_err(|_| {
+                rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+                    Some(format!(
+                        "the hash of the last event (seq {seq}) is not 32 bytes"
+                    )),
+                )
+            })?;
+            let seq = u64::try_from(seq).map_err(|_| {
+                rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+                    Some(format!("the last event has a negative seq {seq}")),
+                )
+            })?;
+            Ok((seq, h))
+        }
+    }
+}
+
+fn insert_checkpoint(conn: &Connection, cp: &Checkpoint) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO checkpoints (log_id, seq, head_hash, ts_us, key_id, public_key, signature) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(rusqlite::params![
+        cp.log_id,
+        i64_of(cp.seq),
+        cp.head_hash,
+        cp.ts_us,
+        cp.key_id,
+        cp.public_key,
+        cp.signature
+    ])?;
+    Ok(())
+}
+
+fn read_checkpoints(conn: &Connection) -> rusqlite::Result<Vec<Checkpoint>> {
+    let mut stmt = conn.prepare(
+        "SELECT log_id, seq, head_hash, ts_us, key_id, public_key, signature \
+         FROM checkpoints ORDER BY seq, id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Checkpoint {
+            log_id: r.get(0)?,
+            seq: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+            head_hash: r.get(2)?,
+            ts_us: r.get(3)?,
+            key_id: r.get(4)?,
+            public_key: r.get(5)?,
+            signature: r.get(6)?,
+        })
+    })?;
+    rows.collect()
+}
+
+struct Scan {
+    events: u64,
+    last_seq: u64,
+    head: Hash,
+    first_break: Option<ChainBreak>,
+    broken_links: u64,
+}
+
+/// Reads a column strictly as the type the schema promises.
+fn text<'a>(v: ValueRef<'a>, name: &str) -> Result<&'a str, String> {
+    match v {
+        ValueRef::Text(t) => std::str::from_utf8(t).map_err(|_| format!("{name} is not UTF-8")),
+        other => Err(format!("{name} is {:?}, not text", other.data_type())),
+    }
+}
+
+fn opt_text<'a>(v: ValueRef<'a>, name: &str) -> Result<Option<&'a str>, String> {
+    match v {
+        ValueRef::Null => Ok(None),
+        other => text(other, name).map(Some),
+    }
+}
+
+fn opt_u64(v: ValueRef<'_>, name: &str) -> Result<Option<u64>, String> {
+    match v {
+        ValueRef::Null => Ok(None),
+        ValueRef::Integer(i) => u64::try_from(i)
+            .map(Some)
+            .map_err(|_| format!("{name} is negative")),
+        other => Err(format!("{name} is {:?}, not an integer", other.data_type())),
+    }
+}
+
+fn hash32(v: ValueRef<'_>, name: &str) -> Result<Hash, String> {
+    match v {
+        ValueRef::Blob(b) => b
+            .try_into()
+            .map_err(|_| format!("{name} is {} bytes, not 32", b.len())),
+        other => Err(format!("{name} is {:?}, not a blob", other.data_type())),
+    }
+}
+
+/// Decodes a row into the hashed fields plus its stored links.
+fn row_fields<'a>(row: &'a rusqlite::Row<'a>) -> Result<(EventFields<'a>, Hash, Hash), String> {
+    let g = |i: usize| row.get_ref(i).map_err(|e| e.to_string());
+    let seq = match g(0)? {
+        ValueRef::Integer(i) => u64::try_from(i).map_err(|_| "seq is negative".to_string())?,
+        other => return Err(format!("seq is {:?}", other.data_type())),
+    };
+    let ts_us = match g(1)? {
+        ValueRef::Integer(i) => i,
+        other => return Err(format!("ts_us is {:?}", other.data_type())),
+    };
+    let result_sha256 = match g(15)? {
+        ValueRef::Null => None,
+        ValueRef::Blob(b) => Some(b),
+        other => return Err(format!("result_sha256 is {:?}", other.data_type())),
+    };
+    let fields = EventFields {
+        seq,
+        ts_us,
+        session_id: text(g(2)?, "session_id")?,
+        agent: text(g(3)?, "agent")?,
+        kind: text(g(4)?, "kind")?,
+        cwd: text(g(5)?, "cwd")?,
+        tool: opt_text(g(6)?, "tool")?,
+        tool_use_id: opt_text(g(7)?, "tool_use_id")?,
+        input: text(g(8)?, "input")?,
+        decision: opt_text(g(9)?, "decision")?,
+        rule: opt_text(g(10)?, "rule")?,
+        reasons: text(g(11)?, "reasons")?,
+        latency_us: opt_u64(g(12)?, "latency_us")?,
+        result: opt_text(g(13)?, "result")?,
+        result_len: opt_u64(g(14)?, "result_len")?,
+        result_sha256,
+        extra: text(g(16)?, "extra")?,
+    };
+    Ok((
+        fields,
+        hash32(g(17)?, "prev_hash")?,
+        hash32(g(18)?, "hash")?,
+    ))
+}
+
+fn scan_chain(conn: &Connection, log_id: &str) -> rusqlite::Result<Scan> {
+    let mut stmt = conn.prepare(&format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY seq"))?;
+    let mut rows = stmt.query([])?;
+    let mut scan = Scan {
+        events: 0,
+        last_seq: 0,
+        head: chain::genesis_hash(log_id),
+        first_break: None,
+        broken_links: 0,
+    };
+    let mut expected_seq: u64 = 1;
+    while let Some(row) = rows.next()? {
+        scan.events += 1;
+        let stored_seq = match row.get_ref(0)? {
+            ValueRef::Integer(i) => u64::try_from(i).unwrap_or(0),
+            _ => 0,
+        };
+        let brk = match row_fields(row) {
+            Err(detail) => {
+                scan.head = [0; 32];
+                Some(BreakKind::Malformed { detail })
+            }
+            Ok((fields, prev, stored)) => {
+                let recomputed = chain::event_hash(log_id, &fields, &prev);
+                let b = if fields.seq != expected_seq {
+                    Some(BreakKind::SeqGap {
+                        expected: expected_seq,
+                        found: fields.seq,
+                    })
+                } else if prev != scan.head {
+                    Some(BreakKind::PrevLinkMismatch {
+                        expected: hex::encode(scan.head),
+                        found: hex::encode(prev),
+                    })
+                } else if recomputed != stored {
+                    Some(BreakKind::HashMismatch {
+                        stored: hex::encode(stored),
+                        recomputed: hex::encode(recomputed),
+                    })
+                } else {
+                    None
+                };
+                // Each link is judged against its stored neighbour, so one
+                // edit counts once and the scan resynchronises after it.
+                scan.head = stored;
+                b
+            }
+        };
+        if let Some(kind) = brk {
+            scan.broken_links += 1;
+            if scan.first_break.is_none() {
+                scan.first_break = Some(ChainBreak {
+                    seq: stored_seq,
+                    kind,
+                });
+            }
+        }
+        scan.last_seq = stored_seq;
+        expected_seq = stored_seq.saturating_add(1);
+    }
+    Ok(scan)
+}
+
+fn decode_event(row: &rusqlite::Row<'_>) -> Result<StoredEvent, String> {
+    let (f, prev, hash) = row_fields(row)?;
+    let json = |s: &str, name: &str| {
+        serde_json::from_str::<serde_json::Value>(s).map_err(|e| format!("{name}: {e}"))
+    };
+    let reasons: Vec<String> =
+        serde_json::from_str(f.reasons).map_err(|e| format!("reasons: {e}"))?;
+    let decision = f
+        .decision
+        .map(|d| d.parse::<Decision>())
+        .transpose()
+        .map_err(|e| format!("decision: {e}"))?;
+    Ok(StoredEvent {
+        seq: f.seq,
+        ts_us: f.ts_us,
+        session_id: f.session_id.to_owned(),
+        agent: f.agent.to_owned(),
+        kind: EventKind::from_name(f.kind),
+        cwd: f.cwd.to_owned(),
+        tool: f.tool.map(str::to_owned),
+        tool_use_id: f.tool_use_id.map(str::to_owned),
+        input: json(f.input, "input")?,
+        decision,
+        rule: f.rule.map(str::to_owned),
+        reasons,
+        latency_us: f.latency_us,
+        result: f.result.map(str::to_owned),
+        result_len: f.result_len,
+        result_sha256: f.result_sha256.map(hex::encode),
+        extra: json(f.extra, "extra")?,
+        prev_hash: hex::encode(prev),
+        hash: hex::encode(hash),
+    })
+}
+
+impl AuditStore for SqliteStore {
+    fn append(&self, ev: NewEvent) -> Result<StoredEvent, AuditError> {
+        let mut out = self.append_batch(vec![ev])?;
+        match out.pop() {
+            Some(e) => Ok(e),
+            None => Err(AuditError::InvalidArgument(
+                "append produced no event".into(),
+            )),
+        }
+    }
+
+    fn events(&self, filter: &EventFilter) -> Result<Vec<StoredEvent>, AuditError> {
+        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE 1=1");
+        let mut params: Vec<SqlValue> = Vec::new();
+        let mut add = |clause: &str, v: SqlValue, sql: &mut String| {
+            params.push(v);
+            sql.push_str(&format!(" AND {clause} ?{}", params.len()));
+        };
+        if let Some(s) = &filter.session {
+            add("session_id =", SqlValue::Text(s.clone()), &mut sql);
+        }
+        if let Some(d) = filter.decision {
+            add("decision =", SqlValue::Text(d.as_str().into()), &mut sql);
+        }
+        if let Some(t) = &filter.tool {
+            add("tool =", SqlValue::Text(t.clone()), &mut sql);
+        }
+        if let Some(k) = &filter.kind {
+            add("kind =", SqlValue::Text(k.as_str().into()), &mut sql);
+        }
+        if let Some(t) = filter.since_us {
+            add("ts_us >=", SqlValue::Integer(t), &mut sql);
+        }
+        if let Some(a) = filter.after_seq {
+            add("seq >", SqlValue::Integer(i64_of(a)), &mut sql);
+        }
+        match (filter.limit, filter.from_end) {
+            (Some(n), true) => {
+                sql = format!(
+                    "SELECT * FROM ({sql} ORDER BY seq DESC LIMIT {}) ORDER BY seq",
+                    i64_of(n as u64)
+                );
+            }
+            (Some(n), false) => sql.push_str(&format!(" ORDER BY seq LIMIT {}", i64_of(n as u64))),
+            (None, _) => sql.push_str(" ORDER BY seq"),
+        }
+        let guard = self.lock();
+        let mut stmt = guard
+            .conn
+            .prepare(&sql)
+            .map_err(self.sql("querying events"))?;
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params))
+            .map_err(self.sql("querying events"))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(self.sql("reading events"))? {
+            let ev = decode_event(row).map_err(|detail| AuditError::Malformed {
+                path: self.path.clone(),
+                seq: row.get::<_, i64>(0).unwrap_or(-1),
+                detail,
+            })?;
+            out.push(ev);
+        }
+        Ok(out)
+    }
+
+    fn sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionSummary>, AuditError> {
+        let limit = filter.limit.map(|n| i64_of(n as u64)).unwrap_or(-1);
+        let guard = self.lock();
+        let conn = &guard.conn;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT session_id, MIN(agent), MIN(ts_us), MAX(ts_us), COUNT(*), \
+                        SUM(kind = 'PreToolUse'), SUM(decision = 'deny'), SUM(decision = 'ask') \
+                 FROM events GROUP BY session_id \
+                 HAVING (?1 IS NULL OR MAX(ts_us) >= ?1) \
+                    AND (?2 IS NULL OR SUM(decision = ?2) > 0) \
+                    AND (?3 IS NULL OR SUM(tool = ?3) > 0) \
+                 ORDER BY MAX(ts_us) DESC, session_id LIMIT ?4",
+            )
+            .map_err(self.sql("listing sessions"))?;
+        let rows = stmt
+            .query_map(
+                rusqlite::params![
+                    filter.since_us,
+                    filter.decision.map(Decision::as_str),
+                    filter.tool,
+                    limit
+                ],
+                |r| {
+                    let n = |i: usize| -> rusqlite::Result<u64> {
+                        Ok(u64::try_from(r.get::<_, Option<i64>>(i)?.unwrap_or(0)).unwrap_or(0))
+                    };
+                    Ok(SessionSummary {
+                        session_id: r.get(0)?,
+                        agent: r.get(1)?,
+                        started_us: r.get(2)?,
+                        last_us: r.get(3)?,
+                        task: None,
+                        events: n(4)?,
+                        tool_calls: n(5)?,
+                        denied: n(6)?,
+                        asked: n(7)?,
+                    })
+                },
+            )
+            .map_err(self.sql("listing sessions"))?;
+        let mut out: Vec<SessionSummary> = rows
+            .collect::<Result<_, _>>()
+            .map_err(self.sql("listing sessions"))?;
+        for s in &mut out {
+            s.task = session_task(conn, &s.session_id).map_err(self.sql("reading the task"))?;
+        }
+        Ok(out)
+    }
+
+    fn verify(&self) -> Result<VerifyReport, AuditError> {
+        self.verify_inner()
+    }
+
+    fn set_session_flag(
+        &self,
+        session: &str,
+        key: &str,
+        value: serde_json::Value,
+    ) -> Result<(), AuditError> {
+        self.check_writable()?;
+        let value = chain::canonical_json(&redact_json(&*self.opts.redactor, &value));
+        let guard = self.lock();
+        guard
+            .conn
+            .prepare_cached(
+                "INSERT INTO session_flags (session_id, key, value, updated_us) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value, updated_us = excluded.updated_us",
+            )
+            .and_then(|mut s| s.execute(rusqlite::params![session, key, value, now_us()]))
+            .map_err(self.sql("setting a session flag"))?;
+        Ok(())
+    }
+
+    fn session_flags(
+        &self,
+        session: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, AuditError> {
+        let guard = self.lock();
+        let mut stmt = guard
+            .conn
+            .prepare_cached(
+                "SELECT key, value FROM session_flags WHERE session_id = ?1 ORDER BY key",
+            )
+            .map_err(self.sql("reading session flags"))?;
+        let rows = stmt
+            .query_map([session], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(self.sql("reading session flags"))?;
+        let mut map = serde_json::Map::new();
+        for row in rows {
+            let (k, v) = row.map_err(self.sql("reading session flags"))?;
+            let v = serde_json::from_str(&v).map_err(|e| AuditError::Corrupt {
+                path: self.path.clone(),
+                detail: format!("session flag {session}/{k} is not JSON: {e}"),
+            })?;
+            map.insert(k, v);
+        }
+        Ok(map)
+    }
+}
+
+fn session_task(conn: &Connection, session: &str) -> rusqlite::Result<Option<String>> {
+    let flag: Option<String> = conn
+        .prepare_cached("SELECT value FROM session_flags WHERE session_id = ?1 AND key = 'task'")?
+        .query_row([session], |r| r.get(0))
+        .optional()?;
+    if let Some(v) = flag {
+        if let Ok(serde_json::Value::String(s)) = serde_json::from_str(&v) {
+            return Ok(Some(s));
+        }
+        return Ok(Some(v));
+    }
+    let prompt: Option<String> = conn
+        .prepare_cached(
+            "SELECT input FROM events WHERE session_id = ?1 AND kind = 'UserPrompt' ORDER BY seq LIMIT 1",
+        )?
+        .query_row([session], |r| r.get(0))
+        .optional()?;
+    Ok(
+        prompt.and_then(|p| match serde_json::from_str::<serde_json::Value>(&p) {
+            Ok(serde_json::Value::String(s)) => Some(s),
+            Ok(v) => v.get("prompt").and_then(|x| x.as_str()).map(str::to_owned),
+            Err(_) => None,
+        }),
+    )
+}
