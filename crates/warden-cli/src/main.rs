@@ -1,3 +1,87 @@
+//! The `warden` binary: wires the capability crates into commands and agent hooks.
+//!
+//! It is for parsing arguments, finding the project and its policy, calling the libraries and
+//! printing. It is not where decisions are made (warden-policy), commands understood
+//! (warden-shell), secrets found (warden-secrets) or events stored (warden-audit).
+#![forbid(unsafe_code)]
+
+mod analysis;
+mod check;
+mod claude;
+mod hook;
+mod init;
+mod policy_cmd;
+mod project;
+mod term;
+
+use clap::{Parser, Subcommand};
+use std::io::Write;
+
+const EXIT_CODES: &str = "\
+Exit status:
+  0  success; `check`: allow
+  1  `check`: deny; `policy lint`: errors found
+  2  usage error, unreadable input or a broken policy
+  3  `check`: ask
+  `hook claude` always answers in Claude Code's protocol: exit 0 with a JSON decision, or exit 2
+  (blocking) when the payload itself cannot be read.";
+
+/// warden: a containment harness for AI coding agents.
+#[derive(Debug, Parser)]
+#[command(name = "warden", version, about, after_long_help = EXIT_CODES, after_help = "Exit status: 0 ok/allow, 1 deny or findings, 2 error, 3 ask (see --help)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write a starter policy and install warden's hooks in .claude/settings.json.
+    Init(init::InitArgs),
+    /// Explain how the policy decides an action, without any agent.
+    Check(check::CheckArgs),
+    /// Work with policy files: import, lint, schema.
+    Policy {
+        #[command(subcommand)]
+        command: policy_cmd::PolicyCommand,
+    },
+    /// The command agent hooks run (reads the hook JSON on stdin).
+    Hook {
+        #[command(subcommand)]
+        agent: HookAgent,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum HookAgent {
+    /// Claude Code's hook protocol (PreToolUse, PostToolUse, UserPromptSubmit, SessionStart, SessionEnd).
+    Claude,
+}
+
 fn main() {
-    println!("Hello, world!");
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = match &cli.command {
+        Command::Hook {
+            agent: HookAgent::Claude,
+        } => {
+            let code = hook::run(std::io::stdin().lock(), &mut out);
+            std::process::exit(code);
+        }
+        Command::Init(args) => init::run(args, &mut out),
+        Command::Check(args) => check::run(args, &mut out),
+        Command::Policy { command } => policy_cmd::run(command, &mut out),
+    };
+    let _ = out.flush();
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(err) => {
+            let paint = term::Paint {
+                on: term::stderr_color(),
+            };
+            eprintln!("{} {err:#}", paint.red("warden: error:"));
+            std::process::exit(2);
+        }
+    }
 }

@@ -5,8 +5,9 @@
 //! `docs/link -> ../.env` is `.env` too. Patterns are made absolute the same way, so matching is
 //! one glob test on absolute paths.
 
-use globset::{GlobBuilder, GlobMatcher};
+use globset::{Glob, GlobBuilder, GlobMatcher};
 use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Where relative paths and `~` resolve.
 #[derive(Debug, Clone)]
@@ -113,25 +114,29 @@ pub fn resolve_existing(path: &Path) -> PathBuf {
 #[derive(Debug, Clone)]
 pub struct PathPattern {
     source: String,
-    matcher: GlobMatcher,
-    inner: Option<GlobMatcher>,
+    glob: Glob,
+    inner: Option<Glob>,
+    // Compiling a glob builds a regex (tens of microseconds); a hook process evaluates one
+    // action, so patterns compile on first use and most never do.
+    compiled: OnceLock<(GlobMatcher, Option<GlobMatcher>)>,
 }
 
 impl PathPattern {
-    /// Compile `pattern` against `anchors`.
+    /// Parse `pattern` against `anchors`. Syntax errors show here; compiling waits for first use.
     pub fn new(pattern: &str, anchors: &Anchors) -> Result<PathPattern, globset::Error> {
         let absolute = absolutize_pattern(pattern, anchors);
-        let matcher = glob(&absolute)?;
+        let glob = glob_of(&absolute)?;
         // `Edit(./infra)` or `infra/` should cover the files below it as well.
         let inner = if absolute.ends_with("/**") {
             None
         } else {
-            Some(glob(&format!("{}/**", absolute.trim_end_matches('/')))?)
+            Some(glob_of(&format!("{}/**", absolute.trim_end_matches('/')))?)
         };
         Ok(PathPattern {
             source: pattern.to_string(),
-            matcher,
+            glob,
             inner,
+            compiled: OnceLock::new(),
         })
     }
 
@@ -142,16 +147,21 @@ impl PathPattern {
 
     /// Whether the resolved absolute `path` matches.
     pub fn matches(&self, path: &Path) -> bool {
-        self.matcher.is_match(path) || self.inner.as_ref().is_some_and(|m| m.is_match(path))
+        let (outer, inner) = self.compiled.get_or_init(|| {
+            (
+                self.glob.compile_matcher(),
+                self.inner.as_ref().map(Glob::compile_matcher),
+            )
+        });
+        outer.is_match(path) || inner.as_ref().is_some_and(|m| m.is_match(path))
     }
 }
 
-fn glob(pattern: &str) -> Result<GlobMatcher, globset::Error> {
-    Ok(GlobBuilder::new(pattern)
+fn glob_of(pattern: &str) -> Result<Glob, globset::Error> {
+    GlobBuilder::new(pattern)
         .literal_separator(true)
         .backslash_escape(true)
-        .build()?
-        .compile_matcher())
+        .build()
 }
 
 fn absolutize_pattern(pattern: &str, anchors: &Anchors) -> String {

@@ -1,0 +1,315 @@
+//! `warden hook claude`: the command Claude Code's hooks run.
+//!
+//! Fail closed: every path out of here either gives the policy's answer or denies. Malformed
+//! JSON, an unknown event, a missing or broken policy, a store that cannot be written and a
+//! panic all end in a deny with a reason that names the problem — in the JSON form for a
+//! PreToolUse, as a session halt for other events, and as exit status 2 with the reason on
+//! stderr when the payload could not even be read (Claude Code treats that as blocking).
+
+use crate::claude::{self, HookEvent, HookInput};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use warden_policy::{Decision, EvalContext, Verdict};
+
+/// Largest payload read from stdin; a tool call bigger than this is denied, not truncated.
+const MAX_PAYLOAD_BYTES: u64 = 64 * 1024 * 1024;
+
+/// What the hook prints and how it exits.
+pub struct HookAnswer {
+    pub stdout: Option<Value>,
+    pub stderr: Option<String>,
+    pub exit_code: i32,
+}
+
+impl HookAnswer {
+    fn json(value: Value) -> HookAnswer {
+        HookAnswer {
+            stdout: Some(value),
+            stderr: None,
+            exit_code: 0,
+        }
+    }
+
+    /// The blocking form when nothing better is possible.
+    fn blocking(reason: String) -> HookAnswer {
+        HookAnswer {
+            stdout: None,
+            stderr: Some(reason),
+            exit_code: 2,
+        }
+    }
+}
+
+/// A failure, with what is known of the event it happened in.
+struct Failure {
+    event: Option<HookEvent>,
+    message: String,
+}
+
+impl Failure {
+    fn new(event: Option<HookEvent>, message: impl Into<String>) -> Failure {
+        Failure {
+            event,
+            message: message.into(),
+        }
+    }
+
+    fn answer(self) -> HookAnswer {
+        let reason = format!("warden: {} (failing closed)", self.message);
+        match self.event {
+            Some(HookEvent::PreToolUse) => {
+                HookAnswer::json(claude::pre_tool_use_answer(Decision::Deny, &reason, None))
+            }
+            Some(HookEvent::PostToolUse) => HookAnswer::json(serde_json::json!({
+                "decision": "block",
+                "reason": reason,
+            })),
+            Some(_) => HookAnswer::json(claude::halt_answer(&reason)),
+            None => HookAnswer::blocking(reason),
+        }
+    }
+}
+
+/// Run the hook over stdin and stdout; returns the exit status.
+pub fn run(stdin: impl Read, mut stdout: impl Write) -> i32 {
+    let started = Instant::now();
+    // The hook's stderr is shown to people; a panic must not spill a stack trace there.
+    std::panic::set_hook(Box::new(|_| {}));
+    let answer = match read_payload(stdin) {
+        Err(failure) => failure.answer(),
+        Ok(raw) => {
+            let event_hint = sniff_event(&raw);
+            match std::panic::catch_unwind(AssertUnwindSafe(|| handle(&raw, started))) {
+                Ok(Ok(answer)) => answer,
+                Ok(Err(failure)) => failure.answer(),
+                Err(panic) => {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown".into());
+                    Failure::new(event_hint, format!("internal error: {what}")).answer()
+                }
+            }
+        }
+    };
+    if let Some(value) = &answer.stdout {
+        let text = value.to_string();
+        if writeln!(stdout, "{text}")
+            .and_then(|_| stdout.flush())
+            .is_err()
+        {
+            // Nobody can read the JSON answer: fall back to the blocking exit status.
+            eprintln!("warden: cannot write the hook answer to stdout (failing closed)");
+            return 2;
+        }
+    }
+    if let Some(message) = &answer.stderr {
+        eprintln!("{message}");
+    }
+    answer.exit_code
+}
+
+fn read_payload(stdin: impl Read) -> Result<String, Failure> {
+    let mut raw = String::new();
+    let read = stdin.take(MAX_PAYLOAD_BYTES + 1).read_to_string(&mut raw);
+    match read {
+        Err(e) => Err(Failure::new(
+            None,
+            format!("cannot read the hook payload on stdin: {e}"),
+        )),
+        Ok(n) if n as u64 > MAX_PAYLOAD_BYTES => Err(Failure::new(
+            sniff_event(&raw),
+            format!("the hook payload is larger than {MAX_PAYLOAD_BYTES} bytes"),
+        )),
+        Ok(_) => Ok(raw),
+    }
+}
+
+/// The event name of a payload too broken to parse whole, so the failure can take its form.
+fn sniff_event(raw: &str) -> Option<HookEvent> {
+    let at = raw.find("\"hook_event_name\"")?;
+    let rest = &raw[at + "\"hook_event_name\"".len()..];
+    let start = rest.find('"')? + 1;
+    let end = rest[start..].find('"')? + start;
+    HookEvent::parse(&rest[start..end])
+}
+
+/// Everything a hook call knows about where it runs.
+pub struct HookContext {
+    pub input: HookInput,
+    pub event: HookEvent,
+    pub cwd: PathBuf,
+    pub root: PathBuf,
+    pub started: Instant,
+}
+
+fn handle(raw: &str, started: Instant) -> Result<HookAnswer, Failure> {
+    let input: HookInput = serde_json::from_str(raw).map_err(|e| {
+        Failure::new(
+            sniff_event(raw),
+            format!("the hook payload is not valid JSON: {e}"),
+        )
+    })?;
+    let name = input.hook_event_name.clone().unwrap_or_default();
+    let event = HookEvent::parse(&name).ok_or_else(|| {
+        Failure::new(
+            None,
+            format!("unknown hook event {name:?}; warden only answers the events it knows"),
+        )
+    })?;
+    let cwd = match &input.cwd {
+        Some(cwd) if !cwd.is_empty() => PathBuf::from(cwd),
+        _ => std::env::current_dir().map_err(|e| {
+            Failure::new(
+                Some(event),
+                format!("no cwd in the payload and none readable: {e}"),
+            )
+        })?,
+    };
+    let root = crate::project::project_root(&cwd);
+    let ctx = HookContext {
+        input,
+        event,
+        cwd,
+        root,
+        started,
+    };
+    match event {
+        HookEvent::PreToolUse => pre_tool_use(&ctx),
+        _ => other_event(&ctx),
+    }
+}
+
+fn explicit_policy() -> Option<PathBuf> {
+    std::env::var_os("WARDEN_POLICY")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+}
+
+fn load_policy(ctx: &HookContext) -> Result<warden_policy::Policy, Failure> {
+    let explicit = explicit_policy();
+    if explicit.is_none() && !has_any_warden_policy(&ctx.root) {
+        return Err(Failure::new(
+            Some(ctx.event),
+            format!(
+                "no warden policy found for {} (looked for warden.toml, .warden/policy.toml and the user policy); run `warden init`",
+                ctx.root.display()
+            ),
+        ));
+    }
+    crate::project::load_policy(&ctx.root, explicit.as_deref())
+        .map_err(|e| Failure::new(Some(ctx.event), format!("the policy cannot be used: {e:#}")))
+}
+
+fn has_any_warden_policy(root: &Path) -> bool {
+    if warden_policy::config::has_warden_policy(root) {
+        return true;
+    }
+    let home = crate::project::home_dir();
+    warden_policy::config::user_config_dir(home.as_deref())
+        .is_some_and(|dir| dir.join("policy.toml").is_file())
+}
+
+fn pre_tool_use(ctx: &HookContext) -> Result<HookAnswer, Failure> {
+    let event = Some(ctx.event);
+    let tool = ctx
+        .input
+        .tool_name
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Failure::new(event, "the PreToolUse payload has no tool_name"))?;
+    let empty = Value::Object(Default::default());
+    let tool_input = ctx.input.tool_input.as_ref().unwrap_or(&empty);
+    let action = claude::action_from_tool(tool, tool_input)
+        .map_err(|e| Failure::new(event, e.to_string()))?;
+    let policy = load_policy(ctx)?;
+    let verdict = policy.evaluate(
+        &action,
+        &EvalContext {
+            cwd: Some(ctx.cwd.clone()),
+        },
+    );
+    Ok(HookAnswer::json(claude::pre_tool_use_answer(
+        verdict.decision,
+        &reason_text(&verdict),
+        None,
+    )))
+}
+
+fn other_event(ctx: &HookContext) -> Result<HookAnswer, Failure> {
+    // Even events that decide nothing need a usable policy: a broken one halts the session
+    // instead of letting it run unwatched.
+    let _policy = load_policy(ctx)?;
+    Ok(HookAnswer::json(serde_json::json!({})))
+}
+
+/// The reason shown to the agent and the person: what decided, and where it is written.
+pub fn reason_text(verdict: &Verdict) -> String {
+    let head = format!(
+        "warden {}: {}",
+        verdict.decision,
+        verdict.decided_by.describe()
+    );
+    let others: Vec<String> = verdict
+        .reasons
+        .iter()
+        .filter(|r| r.decision == verdict.decision && **r != verdict.decided_by && !r.soft)
+        .take(3)
+        .map(|r| r.describe())
+        .collect();
+    if others.is_empty() {
+        head
+    } else {
+        format!("{head}; also: {}", others.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(raw: &str) -> (i32, String) {
+        let mut out = Vec::new();
+        let code = run(raw.as_bytes(), &mut out);
+        (code, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn malformed_json_blocks() {
+        let (code, out) = answer("{not json");
+        assert_eq!(code, 2);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn broken_pre_tool_use_denies_in_json() {
+        let (code, out) = answer(
+            r#"{"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {}, "cwd": "/nonexistent-x"}"#,
+        );
+        assert_eq!(code, 0);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "deny");
+        assert!(v["hookSpecificOutput"]["permissionDecisionReason"]
+            .as_str()
+            .unwrap()
+            .contains("command"));
+    }
+
+    #[test]
+    fn unknown_event_blocks() {
+        let (code, _) = answer(r#"{"hook_event_name": "Teleport"}"#);
+        assert_eq!(code, 2);
+    }
+
+    #[test]
+    fn sniffs_event_from_truncated_json() {
+        assert_eq!(
+            sniff_event(r#"{"hook_event_name": "PreToolUse", "tool_input": {"#),
+            Some(HookEvent::PreToolUse)
+        );
+    }
+}
