@@ -1,0 +1,496 @@
+//! The engine: keyword prefilter, lazily compiled rule regexes, filters, overlap resolution.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use serde::Serialize;
+
+use crate::entropy::shannon;
+use crate::filters::{is_placeholder, looks_like_code};
+use crate::rule::{Allowlist, AllowlistSpec, Candidate, Rule, RuleSpec};
+use crate::{builtin, SecretsError};
+
+/// Inline markers that silence findings on their line, for a known-safe value in a test or
+/// a doc. `gitleaks:allow` is honoured so that existing annotations keep working.
+pub const ALLOW_MARKERS: &[&str] = &["warden:allow-secret", "gitleaks:allow"];
+
+/// One secret found in a text. It never holds the secret itself: only where it is, which
+/// rule found it, and a preview of its first four characters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// The rule that matched (`github-pat`).
+    pub rule_id: String,
+    /// The rule's description (`GitHub personal access token (classic)`).
+    pub description: String,
+    /// 1-based line of the secret's first byte.
+    pub line: usize,
+    /// 1-based column (in characters) of the secret's first byte.
+    pub column: usize,
+    /// Byte range of the secret in the scanned text.
+    pub byte_range: Range<usize>,
+    /// The first 4 characters of the secret, then `***`.
+    pub preview: String,
+    /// Shannon entropy of the secret, in bits per byte.
+    pub entropy: Option<f32>,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}: {} ({}) {}",
+            self.line, self.column, self.rule_id, self.description, self.preview
+        )
+    }
+}
+
+/// Everything a scanner needs to know besides the built-in pack: user rules (added, or
+/// replacing a built-in rule of the same id), global allowlists, disabled rule ids.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScanConfig {
+    /// Start from the built-in pack (`true` unless a config says otherwise).
+    pub use_builtin: bool,
+    pub rules: Vec<RuleSpec>,
+    pub allowlists: Vec<AllowlistSpec>,
+    pub disabled: Vec<String>,
+}
+
+/// A compiled rule set. Cheap to clone (shared), safe to use from many threads.
+#[derive(Clone)]
+pub struct Scanner {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    rules: Vec<Rule>,
+    /// One pattern per distinct keyword; `None` when no rule has keywords.
+    prefilter: Option<AhoCorasick>,
+    /// Prefilter pattern index -> the rules that keyword triggers.
+    pattern_rules: Vec<Vec<u32>>,
+    /// Rules without keywords: they run on every text.
+    always: Vec<u32>,
+    global: Vec<Allowlist>,
+}
+
+impl std::fmt::Debug for Scanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scanner")
+            .field("rules", &self.inner.rules.len())
+            .finish()
+    }
+}
+
+/// A candidate before overlap resolution.
+struct Raw {
+    rule: u32,
+    range: Range<usize>,
+    entropy: Option<f32>,
+}
+
+impl Scanner {
+    /// The built-in pack. The first call in a process parses it and builds the keyword
+    /// prefilter; later calls share that work.
+    ///
+    /// The built-in pack is checked by the test suite; should it ever fail to load, the
+    /// scanner falls back to a broad private-key / token rule set rather than to nothing.
+    pub fn builtin() -> Scanner {
+        static BUILTIN: OnceLock<Scanner> = OnceLock::new();
+        BUILTIN
+            .get_or_init(|| {
+                Scanner::from_config(ScanConfig {
+                    use_builtin: true,
+                    ..ScanConfig::default()
+                })
+                .unwrap_or_else(|_| Scanner::fallback())
+            })
+            .clone()
+    }
+
+    /// The built-in pack plus `extra` rules (a rule whose id is built in replaces it),
+    /// minus the `disabled` ids. User rules compile now, so that a bad one is reported here.
+    pub fn with_rules(extra: Vec<RuleSpec>, disabled: &[String]) -> Result<Scanner, SecretsError> {
+        Scanner::from_config(ScanConfig {
+            use_builtin: true,
+            rules: extra,
+            allowlists: Vec::new(),
+            disabled: disabled.to_vec(),
+        })
+    }
+
+    /// Rules from a gitleaks TOML config, as is: see [`crate::gitleaks`].
+    pub fn from_gitleaks_toml(text: &str) -> Result<ScanConfig, SecretsError> {
+        crate::gitleaks::parse(text)
+    }
+
+    /// A scanner from a full configuration.
+    pub fn from_config(config: ScanConfig) -> Result<Scanner, SecretsError> {
+        let mut rules: Vec<Rule> = Vec::new();
+        let user_ids: std::collections::HashSet<&str> =
+            config.rules.iter().map(|r| r.id.as_str()).collect();
+        if config.use_builtin {
+            for spec in builtin::specs()? {
+                if user_ids.contains(spec.id.as_str())
+                    || config.disabled.iter().any(|d| d == &spec.id)
+                {
+                    continue;
+                }
+                rules.push(Rule::new(spec.clone(), false)?);
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for spec in config.rules {
+            if !seen.insert(spec.id.clone()) {
+                return Err(SecretsError::InvalidRule {
+                    rule: spec.id,
+                    reason: "defined twice".into(),
+                });
+            }
+            if config.disabled.iter().any(|d| d == &spec.id) {
+                continue;
+            }
+            rules.push(Rule::new(spec, true)?);
+        }
+        let global = config
+            .allowlists
+            .iter()
+            .map(|a| Allowlist::compile(a, "global allowlist"))
+            .collect::<Result<_, _>>()?;
+        Scanner::assemble(rules, global)
+    }
+
+    fn assemble(rules: Vec<Rule>, global: Vec<Allowlist>) -> Result<Scanner, SecretsError> {
+        let mut keywords: Vec<String> = Vec::new();
+        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut pattern_rules: Vec<Vec<u32>> = Vec::new();
+        let mut always = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            let i =
+                u32::try_from(i).map_err(|_| SecretsError::Prefilter("too many rules".into()))?;
+            let kws: Vec<String> = rule
+                .spec
+                .keywords
+                .iter()
+                .map(|k| k.to_ascii_lowercase())
+                .filter(|k| !k.is_empty())
+                .collect();
+            if kws.is_empty() {
+                always.push(i);
+                continue;
+            }
+            for k in kws {
+                let slot = *index.entry(k.clone()).or_insert_with(|| {
+                    keywords.push(k);
+                    pattern_rules.push(Vec::new());
+                    pattern_rules.len() - 1
+                });
+                if !pattern_rules[slot].contains(&i) {
+                    pattern_rules[slot].push(i);
+                }
+            }
+        }
+        let prefilter = if keywords.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&keywords)
+                    .map_err(|e| SecretsError::Prefilter(e.to_string()))?,
+            )
+        };
+        Ok(Scanner {
+            inner: Arc::new(Inner {
+                rules,
+                prefilter,
+                pattern_rules,
+                always,
+                global,
+            }),
+        })
+    }
+
+    /// Used only if the embedded pack failed to load: keeps the scanner failing closed.
+    fn fallback() -> Scanner {
+        let spec = RuleSpec {
+            id: "fallback-credential".into(),
+            description: "Credential-shaped value (built-in pack failed to load)".into(),
+            regex: Some(r"(-----BEGIN[ A-Z0-9]*PRIVATE KEY-----|\b(?:gh[pousr]_|glpat-|xox[abposr]-|sk-|AKIA|AIza)[A-Za-z0-9_\-]{16,})".into()),
+            secret_group: None,
+            entropy: None,
+            keywords: Vec::new(),
+            path: None,
+            generic: false,
+            allowlists: Vec::new(),
+        };
+        let rules = Rule::new(spec, true).map(|r| vec![r]).unwrap_or_default();
+        Scanner::assemble(rules, Vec::new()).unwrap_or_else(|_| Scanner {
+            inner: Arc::new(Inner {
+                rules: Vec::new(),
+                prefilter: None,
+                pattern_rules: Vec::new(),
+                always: Vec::new(),
+                global: Vec::new(),
+            }),
+        })
+    }
+
+    /// Number of rules in this scanner.
+    pub fn rule_count(&self) -> usize {
+        self.inner.rules.len()
+    }
+
+    /// Ids and descriptions of the rules, in order.
+    pub fn rules(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.inner
+            .rules
+            .iter()
+            .map(|r| (r.spec.id.as_str(), r.spec.description.as_str()))
+    }
+
+    /// Findings in `text`, ordered by position. Rules that need a path are skipped.
+    pub fn scan(&self, text: &str) -> Vec<Finding> {
+        self.scan_path_hint(None, text)
+    }
+
+    /// Findings in `text`, the content of the file at `path` (when known): rules with a
+    /// `path` constraint and path allowlists take part.
+    pub fn scan_path_hint(&self, path: Option<&str>, text: &str) -> Vec<Finding> {
+        let raw = self.candidates(path, text.as_bytes());
+        self.finish(text, raw)
+    }
+
+    /// `text` with every secret replaced by `[REDACTED:<rule-id>]`, and the findings
+    /// (their byte ranges refer to the original text). Borrows when nothing was found.
+    pub fn redact<'a>(&self, text: &'a str) -> (Cow<'a, str>, Vec<Finding>) {
+        let findings = self.scan(text);
+        if findings.is_empty() {
+            return (Cow::Borrowed(text), findings);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for f in &findings {
+            // Findings never overlap (see `finish`); guard anyway so redaction cannot panic.
+            if f.byte_range.start < at {
+                continue;
+            }
+            out.push_str(&text[at..f.byte_range.start]);
+            out.push_str("[REDACTED:");
+            out.push_str(&f.rule_id);
+            out.push(']');
+            at = f.byte_range.end;
+        }
+        out.push_str(&text[at..]);
+        (Cow::Owned(out), findings)
+    }
+
+    fn candidates(&self, path: Option<&str>, hay: &[u8]) -> Vec<Raw> {
+        let inner = &*self.inner;
+        let mut wanted = vec![false; inner.rules.len()];
+        for &i in &inner.always {
+            wanted[i as usize] = true;
+        }
+        if let Some(ac) = &inner.prefilter {
+            for m in ac.find_overlapping_iter(hay) {
+                for &i in &inner.pattern_rules[m.pattern().as_usize()] {
+                    wanted[i as usize] = true;
+                }
+            }
+        }
+        let mut raw = Vec::new();
+        for (i, rule) in inner.rules.iter().enumerate() {
+            if !wanted[i] {
+                continue;
+            }
+            if let Some(p) = &rule.path {
+                match path {
+                    Some(path) if p.is_match(path.as_bytes()) => {}
+                    _ => continue,
+                }
+            }
+            let i = i as u32;
+            match rule.regex() {
+                // A path-only rule: the file itself is the finding.
+                None => {
+                    let c = Candidate {
+                        secret: b"",
+                        whole: b"",
+                        line: b"",
+                        path,
+                    };
+                    if !self.allowed(rule, &c) {
+                        raw.push(Raw {
+                            rule: i,
+                            range: 0..0,
+                            entropy: None,
+                        });
+                    }
+                }
+                // Fail closed: a rule that cannot compile reports, rather than passing text.
+                Some(Err(_)) => raw.push(Raw {
+                    rule: i,
+                    range: 0..0,
+                    entropy: None,
+                }),
+                Some(Ok(re)) => self.run_rule(i, rule, re, path, hay, &mut raw),
+            }
+        }
+        raw
+    }
+
+    fn run_rule(
+        &self,
+        i: u32,
+        rule: &Rule,
+        re: &regex::bytes::Regex,
+        path: Option<&str>,
+        hay: &[u8],
+        raw: &mut Vec<Raw>,
+    ) {
+        let spec = &rule.spec;
+        for caps in re.captures_iter(hay) {
+            let Some(whole) = caps.get(0) else { continue };
+            let secret = match spec.secret_group {
+                Some(g) if g > 0 => caps.get(g),
+                _ => (1..caps.len()).find_map(|g| caps.get(g)).or(Some(whole)),
+            };
+            let Some(secret) = secret else { continue };
+            let value = secret.as_bytes();
+            if value.is_empty() || is_placeholder(value) {
+                continue;
+            }
+            if spec.generic && looks_like_code(value) {
+                continue;
+            }
+            let entropy = shannon(value);
+            if spec
+                .entropy
+                .is_some_and(|floor| entropy < entropy_floor(floor, value))
+            {
+                continue;
+            }
+            let line = line_span(hay, whole.start(), whole.end());
+            if ALLOW_MARKERS
+                .iter()
+                .any(|m| memchr::memmem::find(line, m.as_bytes()).is_some())
+            {
+                continue;
+            }
+            let c = Candidate {
+                secret: value,
+                whole: whole.as_bytes(),
+                line,
+                path,
+            };
+            if self.allowed(rule, &c) {
+                continue;
+            }
+            raw.push(Raw {
+                rule: i,
+                range: secret.range(),
+                entropy: Some(entropy),
+            });
+        }
+    }
+
+    fn allowed(&self, rule: &Rule, c: &Candidate<'_>) -> bool {
+        rule.allowlists.iter().any(|a| a.allows(c))
+            || self
+                .inner
+                .global
+                .iter()
+                .any(|a| a.applies_to(&rule.spec.id) && a.allows(c))
+    }
+
+    /// Resolves overlaps (a specific rule beats a generic one, then the earlier rule wins),
+    /// orders by position, and computes lines, columns and previews.
+    fn finish(&self, text: &str, mut raw: Vec<Raw>) -> Vec<Finding> {
+        if raw.is_empty() {
+            return Vec::new();
+        }
+        let rules = &self.inner.rules;
+        for r in &mut raw {
+            r.range = widen_to_char_boundaries(text, r.range.clone());
+        }
+        raw.sort_by_key(|r| (rules[r.rule as usize].spec.generic, r.rule, r.range.start));
+        // start -> end of accepted ranges; empty ranges (path findings) never collide.
+        let mut taken: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut kept: Vec<Raw> = Vec::with_capacity(raw.len());
+        for r in raw {
+            let overlaps = !r.range.is_empty()
+                && (taken
+                    .range(..r.range.end)
+                    .next_back()
+                    .is_some_and(|(_, &end)| end > r.range.start));
+            if overlaps {
+                continue;
+            }
+            if !r.range.is_empty() {
+                taken.insert(r.range.start, r.range.end);
+            }
+            kept.push(r);
+        }
+        kept.sort_by_key(|r| (r.range.start, r.rule));
+        let bytes = text.as_bytes();
+        let (mut pos, mut line) = (0usize, 1usize);
+        kept.into_iter()
+            .map(|r| {
+                let start = r.range.start;
+                line += memchr::memchr_iter(b'\n', &bytes[pos..start]).count();
+                pos = start;
+                let line_start = memchr::memrchr(b'\n', &bytes[..start]).map_or(0, |n| n + 1);
+                let column = text[line_start..start].chars().count() + 1;
+                let spec = &rules[r.rule as usize].spec;
+                let preview = if r.range.is_empty() {
+                    String::new()
+                } else {
+                    let head: String = text[r.range.clone()].chars().take(4).collect();
+                    format!("{head}***")
+                };
+                Finding {
+                    rule_id: spec.id.clone(),
+                    description: spec.description.clone(),
+                    line,
+                    column,
+                    byte_range: r.range,
+                    preview,
+                    entropy: r.entropy,
+                }
+            })
+            .collect()
+    }
+}
+
+/// A hex string cannot reach the entropy of a base64 one (4 bits per byte at most, about
+/// 3.5 for a random 32-character key), so a hex value is held to a lower floor.
+fn entropy_floor(floor: f32, value: &[u8]) -> f32 {
+    if value.len() >= 16 && value.iter().all(u8::is_ascii_hexdigit) {
+        floor.min(3.0)
+    } else {
+        floor
+    }
+}
+
+/// The bytes of the line(s) holding `start..end`, without the newline.
+fn line_span(hay: &[u8], start: usize, end: usize) -> &[u8] {
+    let from = memchr::memrchr(b'\n', &hay[..start]).map_or(0, |n| n + 1);
+    let to = memchr::memchr(b'\n', &hay[end..]).map_or(hay.len(), |n| end + n);
+    &hay[from..to]
+}
+
+/// The rules match bytes with Unicode off, so a range may cut a multi-byte character:
+/// widen it so that slicing the `str` is always valid.
+fn widen_to_char_boundaries(text: &str, mut r: Range<usize>) -> Range<usize> {
+    r.end = r.end.min(text.len());
+    r.start = r.start.min(r.end);
+    while !text.is_char_boundary(r.start) {
+        r.start -= 1;
+    }
+    while !text.is_char_boundary(r.end) {
+        r.end += 1;
+    }
+    r
+}
