@@ -47,7 +47,7 @@ use std::path::PathBuf;
 
 pub use runner::{
     hook_settings, Claude, Outcome, ToolResult, Workspace, CLAUDE_BIN_ENV, INSTALL_HINT, KEEP_ENV,
-    TIMEOUT_ENV,
+    PINNED_VERSION, TIMEOUT_ENV,
 };
 pub use scenario::{
     repo_root, scenario_dir, tool_use_id, After, Block, Expect, Scenario, ScriptedCall, Setup,
@@ -69,6 +69,19 @@ pub enum Error {
     ClaudeMissing {
         /// Where it was looked for.
         path: PathBuf,
+    },
+    /// The binary is there but cannot be used.
+    #[error(
+        "Claude Code CLI at {} cannot be used: {detail}. Reinstall the pinned version with \
+         `{INSTALL_HINT}` from the repository root, letting npm run the package's postinstall \
+         (no --ignore-scripts), or set {CLAUDE_BIN_ENV} to a claude {PINNED_VERSION} binary",
+        path.display()
+    )]
+    ClaudeUnusable {
+        /// The binary.
+        path: PathBuf,
+        /// What `claude --version` did.
+        detail: String,
     },
     /// A scenario file is not valid TOML or does not match the format.
     #[error("scenario {origin}: {message}")]

@@ -1,10 +1,12 @@
 //! Temp workspaces and the Claude Code process.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -236,12 +238,15 @@ impl Claude {
         Self::at(bin)
     }
 
-    /// Use the CLI at `bin`; an error if there is no file there.
+    /// Use the CLI at `bin`; an error if there is no file there, if it does not run (npm's
+    /// placeholder, left when the package's postinstall did not run), or if it is not the
+    /// pinned version ([`PINNED_VERSION`]).
     pub fn at(bin: impl Into<PathBuf>) -> Result<Self, Error> {
         let bin = bin.into();
         if !bin.is_file() {
             return Err(Error::ClaudeMissing { path: bin });
         }
+        check_version(&bin)?;
         let timeout = std::env::var(TIMEOUT_ENV)
             .ok()
             .and_then(|s| s.parse().ok())
@@ -360,6 +365,49 @@ impl Claude {
             elapsed,
         })
     }
+}
+
+/// The Claude Code version the end-to-end facts were observed on (`tests/e2e/package.json`).
+pub const PINNED_VERSION: &str = "2.1.328";
+
+/// Run `claude --version` once per binary per process and compare it with the pin.
+fn check_version(bin: &Path) -> Result<(), Error> {
+    static CHECKED: OnceLock<Mutex<HashMap<PathBuf, Result<(), String>>>> = OnceLock::new();
+    let cache = CHECKED.get_or_init(Default::default);
+    let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
+    let verdict = cache
+        .entry(bin.to_owned())
+        .or_insert_with(|| version_verdict(bin))
+        .clone();
+    verdict.map_err(|detail| Error::ClaudeUnusable {
+        path: bin.to_owned(),
+        detail,
+    })
+}
+
+fn version_verdict(bin: &Path) -> Result<(), String> {
+    let out = Command::new(bin)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("it does not start: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!(
+            "`--version` failed ({}): {}{}",
+            out.status,
+            stdout.trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let version = stdout.split_whitespace().next().unwrap_or_default();
+    if version != PINNED_VERSION {
+        return Err(format!(
+            "it is version {:?}, the tests are pinned to {PINNED_VERSION}",
+            stdout.trim()
+        ));
+    }
+    Ok(())
 }
 
 fn drain<R: Read + Send + 'static>(mut pipe: R) -> std::thread::JoinHandle<String> {

@@ -171,6 +171,30 @@ fn missing_cli_is_a_loud_error_naming_the_install_command() {
 }
 
 #[test]
+fn npm_placeholder_and_wrong_version_are_loud_errors() {
+    let ws = Workspace::new().expect("workspace");
+    // What npm leaves when the package's postinstall did not run.
+    let placeholder = script(
+        &ws,
+        "placeholder-claude",
+        "echo 'Error: claude native binary not installed.' >&2\nexit 1",
+    );
+    let message = Claude::at(&placeholder)
+        .expect_err("placeholder")
+        .to_string();
+    assert!(message.contains("native binary not installed"), "{message}");
+    assert!(message.contains("npm ci --prefix tests/e2e"), "{message}");
+
+    let other = script(&ws, "other-claude", "echo '9.9.9 (Claude Code)'");
+    let message = Claude::at(&other).expect_err("wrong version").to_string();
+    assert!(message.contains("9.9.9"), "{message}");
+    assert!(
+        message.contains(warden_testkit::PINNED_VERSION),
+        "{message}"
+    );
+}
+
+#[test]
 fn unmet_expectations_are_reported() {
     // The shell-hook scenario run with no hook at all: the rm is refused for want of
     // approval (not by the hook), the touch is refused too, so three checks must fail.
@@ -283,4 +307,16 @@ fn failing_session_start_and_post_tool_use_hooks_do_not_stop_the_session() {
         assert!(!result.is_error, "{event}: {result:?}");
         assert!(result.text.contains("hello.txt"), "{event}: {result:?}");
     }
+}
+
+#[test]
+fn package_json_pins_the_version_the_harness_checks() {
+    let path = warden_testkit::repo_root().join("tests/e2e/package.json");
+    let text = std::fs::read_to_string(&path).expect("package.json");
+    let pkg: Value = serde_json::from_str(&text).expect("package.json is JSON");
+    assert_eq!(
+        pkg["dependencies"]["@anthropic-ai/claude-code"],
+        warden_testkit::PINNED_VERSION,
+        "an exact pin, equal to PINNED_VERSION"
+    );
 }
