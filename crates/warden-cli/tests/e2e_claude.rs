@@ -135,3 +135,20 @@ fn warden_init_installs_working_blocking_hooks() {
     outcome.assert_expectations();
     assert!(ws.repo().join("build/out.o").is_file());
 }
+
+#[test]
+fn policy_and_hook_settings_are_protected_from_the_agent() {
+    play("warden-protected-files");
+}
+
+/// The scenario brings its own `.claude/settings.json` (the risk model's permissions plus
+/// warden's hook), so nothing is installed here.
+#[test]
+fn risk_model_settings_json_is_enforced() {
+    let scenario = Scenario::named("warden-risk-model-settings").unwrap_or_else(|e| panic!("{e}"));
+    let ws = Workspace::new().unwrap_or_else(|e| panic!("{e}"));
+    let outcome = claude()
+        .run(&ws, &scenario)
+        .unwrap_or_else(|e| panic!("{e}"));
+    outcome.assert_expectations();
+}
