@@ -320,3 +320,15 @@ fn package_json_pins_the_version_the_harness_checks() {
         "an exact pin, equal to PINNED_VERSION"
     );
 }
+
+#[test]
+fn readme_example_scenario_parses() {
+    let readme = std::fs::read_to_string(warden_testkit::repo_root().join("tests/e2e/README.md"))
+        .expect("README");
+    let start = readme.find("```toml\n").expect("a toml example") + "```toml\n".len();
+    let len = readme[start..].find("```").expect("end of example");
+    let scenario =
+        Scenario::from_toml_str(&readme[start..start + len], "README example").expect("parses");
+    assert_eq!(scenario.calls().len(), 2);
+    assert_eq!(scenario.max_turns(), 4);
+}
