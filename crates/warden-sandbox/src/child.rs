@@ -70,7 +70,7 @@ struct Prepared {
     env: Vec<CString>,
     seccomp: Vec<BpfProgram>,
     landlock_abi: u32,
-    loopback_ports: Vec<u16>,
+    loopback_ports: Option<Vec<u16>>,
     rlimits: Vec<(nix::sys::resource::Resource, u64)>,
 }
 
@@ -79,9 +79,8 @@ fn cstr(b: &[u8], what: &str) -> Result<CString, SandboxError> {
 }
 
 fn resolve_program(program: &OsStr, env: &[(String, String)]) -> Result<PathBuf, SandboxError> {
-    let executable = |p: &Path| {
-        p.is_file() && nix::unistd::access(p, nix::unistd::AccessFlags::X_OK).is_ok()
-    };
+    let executable =
+        |p: &Path| p.is_file() && nix::unistd::access(p, nix::unistd::AccessFlags::X_OK).is_ok();
     let raw = Path::new(program);
     if program.as_bytes().contains(&b'/') {
         return if executable(raw) {
@@ -120,7 +119,8 @@ impl SignalGuard {
         for s in [Signal::SIGINT, Signal::SIGQUIT] {
             // SAFETY: installing SIG_IGN runs no handler code; the previous action is
             // restored on drop.
-            let prev = unsafe { sigaction(s, &ign) }.map_err(|e| SandboxError::sys("sigaction", e))?;
+            let prev =
+                unsafe { sigaction(s, &ign) }.map_err(|e| SandboxError::sys("sigaction", e))?;
             old.push((s, prev));
         }
         Ok(SignalGuard { old })
@@ -235,14 +235,7 @@ pub(crate) fn run(
             drop(go_r);
             let parent_end = fdpass.map(|(p, _)| p);
             let out = supervise(
-                spec,
-                &cgroups,
-                child,
-                rep_r,
-                go_w,
-                parent_end,
-                allowlist,
-                observer,
+                spec, &cgroups, child, rep_r, go_w, parent_end, allowlist, observer,
             );
             drop(guard);
             out
@@ -267,7 +260,10 @@ fn supervise(
         e
     };
     if let Err(e) = cgroups.add(child.as_raw()) {
-        return Err(fail(SandboxError::sys("moving the sandbox into its cgroup", e)));
+        return Err(fail(SandboxError::sys(
+            "moving the sandbox into its cgroup",
+            e,
+        )));
     }
     if let Err(e) = nix::unistd::write(&go_w, b"g") {
         return Err(fail(SandboxError::sys("starting the sandbox", e)));
@@ -412,18 +408,26 @@ fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-fn ctx<T, E: std::fmt::Display>(r: Result<T, E>, what: impl FnOnce() -> String) -> Result<T, String> {
+fn ctx<T, E: std::fmt::Display>(
+    r: Result<T, E>,
+    what: impl FnOnce() -> String,
+) -> Result<T, String> {
     r.map_err(|e| format!("{}: {e}", what()))
 }
 
 fn stage_a(p: &Prepared, go_r: OwnedFd, rep_w: OwnedFd, fdpass: Option<OwnedFd>, parent: Pid) -> ! {
     let res = (|| -> Result<(), String> {
-        ctx(nix::sys::prctl::set_pdeathsig(Signal::SIGKILL), || "PR_SET_PDEATHSIG".into())?;
+        ctx(nix::sys::prctl::set_pdeathsig(Signal::SIGKILL), || {
+            "PR_SET_PDEATHSIG".into()
+        })?;
         if nix::unistd::getppid() != parent {
             return Err("the caller exited".into());
         }
         let mut go = [0u8; 1];
-        if ctx(nix::unistd::read(&go_r, &mut go), || "waiting for the caller".into())? != 1 {
+        if ctx(nix::unistd::read(&go_r, &mut go), || {
+            "waiting for the caller".into()
+        })? != 1
+        {
             return Err("the caller gave up before the sandbox started".into());
         }
         drop(go_r);
@@ -436,15 +440,21 @@ fn stage_a(p: &Prepared, go_r: OwnedFd, rep_w: OwnedFd, fdpass: Option<OwnedFd>,
             if p.netns {
                 flags |= CloneFlags::CLONE_NEWNET;
             }
-            ctx(unshare(flags), || "unshare(user, mount, pid, ipc, uts, net namespaces)".into())?;
+            ctx(unshare(flags), || {
+                "unshare(user, mount, pid, ipc, uts, net namespaces)".into()
+            })?;
             // Map only our own ids: root inside is this uid outside, nothing more.
-            ctx(std::fs::write("/proc/self/setgroups", "deny"), || "writing /proc/self/setgroups".into())?;
-            ctx(std::fs::write("/proc/self/uid_map", format!("{0} {0} 1", p.uid)), || {
-                "writing /proc/self/uid_map".into()
+            ctx(std::fs::write("/proc/self/setgroups", "deny"), || {
+                "writing /proc/self/setgroups".into()
             })?;
-            ctx(std::fs::write("/proc/self/gid_map", format!("{0} {0} 1", p.gid)), || {
-                "writing /proc/self/gid_map".into()
-            })?;
+            ctx(
+                std::fs::write("/proc/self/uid_map", format!("{0} {0} 1", p.uid)),
+                || "writing /proc/self/uid_map".into(),
+            )?;
+            ctx(
+                std::fs::write("/proc/self/gid_map", format!("{0} {0} 1", p.gid)),
+                || "writing /proc/self/gid_map".into(),
+            )?;
         }
         let mut proxy_port = None;
         if p.netns {
@@ -458,7 +468,13 @@ fn stage_a(p: &Prepared, go_r: OwnedFd, rep_w: OwnedFd, fdpass: Option<OwnedFd>,
                 let cm = [ControlMessage::ScmRights(&fds)];
                 let pb = port.to_le_bytes();
                 ctx(
-                    sendmsg::<()>(sock.as_raw_fd(), &[IoSlice::new(&pb)], &cm, MsgFlags::empty(), None),
+                    sendmsg::<()>(
+                        sock.as_raw_fd(),
+                        &[IoSlice::new(&pb)],
+                        &cm,
+                        MsgFlags::empty(),
+                        None,
+                    ),
                     || "handing the proxy listener to the caller".into(),
                 )?;
                 proxy_port = Some(port);
@@ -468,7 +484,14 @@ fn stage_a(p: &Prepared, go_r: OwnedFd, rep_w: OwnedFd, fdpass: Option<OwnedFd>,
         let mut env = p.env.clone();
         if let Some(port) = proxy_port {
             let url = format!("http://127.0.0.1:{port}");
-            for k in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
+            for k in [
+                "HTTP_PROXY",
+                "HTTPS_PROXY",
+                "ALL_PROXY",
+                "http_proxy",
+                "https_proxy",
+                "all_proxy",
+            ] {
                 env.push(CString::new(format!("{k}={url}")).map_err(|e| e.to_string())?);
             }
         }
@@ -496,15 +519,21 @@ fn stage_a(p: &Prepared, go_r: OwnedFd, rep_w: OwnedFd, fdpass: Option<OwnedFd>,
 
 fn stage_b(p: &Prepared, rep_w: &OwnedFd, env: &[CString], proxy_port: Option<u16>) -> ! {
     let res = (|| -> Result<Pid, String> {
-        ctx(nix::sys::prctl::set_pdeathsig(Signal::SIGKILL), || "PR_SET_PDEATHSIG".into())?;
+        ctx(nix::sys::prctl::set_pdeathsig(Signal::SIGKILL), || {
+            "PR_SET_PDEATHSIG".into()
+        })?;
         if p.namespaces {
             setup_fs(&p.plan)?;
-            ctx(nix::unistd::sethostname("warden-sandbox"), || "sethostname".into())?;
+            ctx(nix::unistd::sethostname("warden-sandbox"), || {
+                "sethostname".into()
+            })?;
         }
         ctx(nix::unistd::chdir(&p.plan.workdir), || {
             format!("chdir {} inside the sandbox", p.plan.workdir.display())
         })?;
-        ctx(nix::sys::prctl::set_no_new_privs(), || "PR_SET_NO_NEW_PRIVS".into())?;
+        ctx(nix::sys::prctl::set_no_new_privs(), || {
+            "PR_SET_NO_NEW_PRIVS".into()
+        })?;
         drop_capabilities_bounding(p.namespaces)?;
         if p.landlock_abi > 0 {
             apply_landlock(p, proxy_port)?;
@@ -569,8 +598,12 @@ fn stage_c(p: &Prepared, rep_w: &OwnedFd, env: &[CString]) -> ! {
     report(
         rep_w,
         b'E',
-        format!("execve {}: {}", p.prog.to_string_lossy(), e.map_or_else(String::new, |e| e.to_string()))
-            .as_bytes(),
+        format!(
+            "execve {}: {}",
+            p.prog.to_string_lossy(),
+            e.map_or_else(String::new, |e| e.to_string())
+        )
+        .as_bytes(),
     );
     exit_now(127)
 }
@@ -599,7 +632,11 @@ fn setattr(path: &Path, recursive: bool, set: u64, clr: u64) -> Result<(), Strin
         propagation: 0,
         userns_fd: 0,
     };
-    let flags: libc::c_uint = if recursive { libc::AT_RECURSIVE as libc::c_uint } else { 0 };
+    let flags: libc::c_uint = if recursive {
+        libc::AT_RECURSIVE as libc::c_uint
+    } else {
+        0
+    };
     // SAFETY: `c` is a valid NUL-terminated path and `attr` a properly laid out
     // struct mount_attr of the size passed; the kernel only reads them.
     let r = unsafe {
@@ -650,42 +687,89 @@ fn ensure_mountpoint(target: &Path, dir: bool) -> Result<(), String> {
         return Ok(());
     }
     if dir {
-        ctx(std::fs::create_dir_all(target), || format!("mkdir {}", target.display()))
+        ctx(std::fs::create_dir_all(target), || {
+            format!("mkdir {}", target.display())
+        })
     } else {
         if let Some(parent) = target.parent() {
-            ctx(std::fs::create_dir_all(parent), || format!("mkdir {}", parent.display()))?;
+            ctx(std::fs::create_dir_all(parent), || {
+                format!("mkdir {}", parent.display())
+            })?;
         }
-        ctx(std::fs::File::create(target).map(|_| ()), || format!("create {}", target.display()))
+        ctx(std::fs::File::create(target).map(|_| ()), || {
+            format!("create {}", target.display())
+        })
     }
 }
 
 fn bind(source: &Path, target: &Path) -> Result<(), String> {
-    let dir = ctx(std::fs::metadata(source), || format!("stat {}", source.display()))?.is_dir();
+    let dir = ctx(std::fs::metadata(source), || {
+        format!("stat {}", source.display())
+    })?
+    .is_dir();
     ensure_mountpoint(target, dir)?;
-    mnt(Some(source), target, None, MsFlags::MS_BIND | MsFlags::MS_REC, None)
+    mnt(
+        Some(source),
+        target,
+        None,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None,
+    )
 }
 
 fn setup_fs(plan: &Plan) -> Result<(), String> {
     let nosuid_nodev = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
     // Nothing we mount may propagate back to the host.
-    mnt(None, Path::new("/"), None, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None)?;
-    mnt(Some(Path::new("tmpfs")), Path::new(BASE), Some("tmpfs"), nosuid_nodev, Some("mode=0700"))?;
+    mnt(
+        None,
+        Path::new("/"),
+        None,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None,
+    )?;
+    mnt(
+        Some(Path::new("tmpfs")),
+        Path::new(BASE),
+        Some("tmpfs"),
+        nosuid_nodev,
+        Some("mode=0700"),
+    )?;
     let base = Path::new(BASE);
     for d in ["newroot", "oldroot"] {
-        ctx(std::fs::create_dir(base.join(d)), || format!("mkdir {BASE}/{d}"))?;
+        ctx(std::fs::create_dir(base.join(d)), || {
+            format!("mkdir {BASE}/{d}")
+        })?;
     }
-    ctx(std::fs::File::create(base.join("empty")), || "creating the mask file".into())?;
+    ctx(std::fs::File::create(base.join("empty")), || {
+        "creating the mask file".into()
+    })?;
     ctx(
-        std::fs::set_permissions(base.join("empty"), std::os::unix::fs::PermissionsExt::from_mode(0)),
+        std::fs::set_permissions(
+            base.join("empty"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o000),
+        ),
         || "chmod mask file".into(),
     )?;
     // The base tmpfs becomes the root; the old root (with the host's real /tmp,
     // no longer covered) moves to /oldroot.
-    ctx(nix::unistd::pivot_root(base, &base.join("oldroot")), || "pivot_root (stage 1)".into())?;
+    ctx(nix::unistd::pivot_root(base, &base.join("oldroot")), || {
+        "pivot_root (stage 1)".into()
+    })?;
     ctx(nix::unistd::chdir("/"), || "chdir /".into())?;
     let newroot = Path::new("/newroot");
-    mnt(Some(Path::new("/oldroot")), newroot, None, MsFlags::MS_BIND | MsFlags::MS_REC, None)?;
-    setattr(newroot, true, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0)?;
+    mnt(
+        Some(Path::new("/oldroot")),
+        newroot,
+        None,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None,
+    )?;
+    setattr(
+        newroot,
+        true,
+        MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+        0,
+    )?;
 
     for op in &plan.ops {
         let src = join("/oldroot", &op.path);
@@ -693,7 +777,13 @@ fn setup_fs(plan: &Plan) -> Result<(), String> {
         match op.kind {
             OpKind::Tmpfs => {
                 ensure_mountpoint(&dst, true)?;
-                mnt(Some(Path::new("tmpfs")), &dst, Some("tmpfs"), nosuid_nodev, Some("mode=1777"))?;
+                mnt(
+                    Some(Path::new("tmpfs")),
+                    &dst,
+                    Some("tmpfs"),
+                    nosuid_nodev,
+                    Some("mode=1777"),
+                )?;
             }
             OpKind::Writable => {
                 bind(&src, &dst)?;
@@ -702,7 +792,12 @@ fn setup_fs(plan: &Plan) -> Result<(), String> {
             }
             OpKind::Readonly | OpKind::Protected => {
                 bind(&src, &dst)?;
-                setattr(&dst, true, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0)?;
+                setattr(
+                    &dst,
+                    true,
+                    MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                    0,
+                )?;
             }
             OpKind::Hidden { dir: true } => {
                 ensure_mountpoint(&dst, true)?;
@@ -716,7 +811,13 @@ fn setup_fs(plan: &Plan) -> Result<(), String> {
             }
             OpKind::Hidden { dir: false } => {
                 ensure_mountpoint(&dst, false)?;
-                mnt(Some(Path::new("/empty")), &dst, None, MsFlags::MS_BIND, None)?;
+                mnt(
+                    Some(Path::new("/empty")),
+                    &dst,
+                    None,
+                    MsFlags::MS_BIND,
+                    None,
+                )?;
                 setattr(
                     &dst,
                     false,
@@ -731,8 +832,12 @@ fn setup_fs(plan: &Plan) -> Result<(), String> {
 
     // Enter the new root and drop the base and the old root entirely.
     ctx(nix::unistd::chdir(newroot), || "chdir /newroot".into())?;
-    ctx(nix::unistd::pivot_root(".", "."), || "pivot_root (stage 2)".into())?;
-    ctx(umount2(".", MntFlags::MNT_DETACH), || "detaching the old root".into())?;
+    ctx(nix::unistd::pivot_root(".", "."), || {
+        "pivot_root (stage 2)".into()
+    })?;
+    ctx(umount2(".", MntFlags::MNT_DETACH), || {
+        "detaching the old root".into()
+    })?;
     ctx(nix::unistd::chdir("/"), || "chdir /".into())?;
     Ok(())
 }
@@ -748,8 +853,16 @@ fn setup_dev(newroot: &Path) -> Result<(), String> {
     )?;
     for n in ["null", "zero", "full", "random", "urandom", "tty"] {
         let dst = dev.join(n);
-        ctx(std::fs::File::create(&dst), || format!("create {}", dst.display()))?;
-        mnt(Some(&Path::new("/oldroot/dev").join(n)), &dst, None, MsFlags::MS_BIND, None)?;
+        ctx(std::fs::File::create(&dst), || {
+            format!("create {}", dst.display())
+        })?;
+        mnt(
+            Some(&Path::new("/oldroot/dev").join(n)),
+            &dst,
+            None,
+            MsFlags::MS_BIND,
+            None,
+        )?;
         setattr(&dst, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0)?;
     }
     let pts = dev.join("pts");
@@ -777,7 +890,9 @@ fn setup_dev(newroot: &Path) -> Result<(), String> {
         ("stdout", "/proc/self/fd/1"),
         ("stderr", "/proc/self/fd/2"),
     ] {
-        ctx(std::os::unix::fs::symlink(target, dev.join(link)), || format!("symlink /dev/{link}"))?;
+        ctx(std::os::unix::fs::symlink(target, dev.join(link)), || {
+            format!("symlink /dev/{link}")
+        })?;
     }
     setattr(&dev, false, MOUNT_ATTR_RDONLY, 0)
 }
@@ -796,7 +911,12 @@ fn setup_proc(newroot: &Path) -> Result<(), String> {
         let p = proc_.join(sub);
         if p.exists() {
             mnt(Some(&p), &p, None, MsFlags::MS_BIND | MsFlags::MS_REC, None)?;
-            setattr(&p, true, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0)?;
+            setattr(
+                &p,
+                true,
+                MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                0,
+            )?;
         }
     }
     Ok(())
@@ -819,7 +939,13 @@ fn loopback_up() -> Result<(), String> {
     }
     ifr.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
     // SAFETY: SIOCSIFFLAGS reads a struct ifreq from a valid pointer.
-    let r = unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &ifr as *const libc::ifreq) };
+    let r = unsafe {
+        libc::ioctl(
+            sock.as_raw_fd(),
+            libc::SIOCSIFFLAGS,
+            &ifr as *const libc::ifreq,
+        )
+    };
     if r != 0 {
         return Err(format!(
             "bringing loopback up: {}",
@@ -849,24 +975,41 @@ fn drop_capabilities_bounding(required: bool) -> Result<(), String> {
         // SAFETY: PR_CAPBSET_DROP takes an integer and touches no memory.
         let r = unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) };
         if r != 0 && fail.is_none() {
-            fail = Some(format!("PR_CAPBSET_DROP {cap}: {}", std::io::Error::last_os_error()));
+            fail = Some(format!(
+                "PR_CAPBSET_DROP {cap}: {}",
+                std::io::Error::last_os_error()
+            ));
         }
     }
     // SAFETY: integer arguments only.
     let r = unsafe {
         libc::prctl(
             libc::PR_SET_SECUREBITS,
-            SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+            SECBIT_NOROOT
+                | SECBIT_NOROOT_LOCKED
+                | SECBIT_NO_CAP_AMBIENT_RAISE
+                | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
             0,
             0,
             0,
         )
     };
     if r != 0 && fail.is_none() {
-        fail = Some(format!("PR_SET_SECUREBITS: {}", std::io::Error::last_os_error()));
+        fail = Some(format!(
+            "PR_SET_SECUREBITS: {}",
+            std::io::Error::last_os_error()
+        ));
     }
     // SAFETY: integer arguments only.
-    unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) };
+    unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        )
+    };
     match fail {
         Some(f) if required => Err(f),
         _ => Ok(()),
@@ -917,7 +1060,7 @@ fn apply_landlock(p: &Prepared, proxy_port: Option<u16>) -> Result<(), String> {
     let file = AccessFs::from_file(abi);
     let ll = |e: landlock::RulesetError| format!("Landlock: {e}");
     let mut rs = Ruleset::default().handle_access(all).map_err(ll)?;
-    let net = p.netns && p.landlock_abi >= LANDLOCK_ABI_NET;
+    let net = p.netns && p.landlock_abi >= LANDLOCK_ABI_NET && p.loopback_ports.is_some();
     if net {
         rs = rs
             .handle_access(AccessNet::BindTcp | AccessNet::ConnectTcp)
@@ -960,11 +1103,16 @@ fn apply_landlock(p: &Prepared, proxy_port: Option<u16>) -> Result<(), String> {
     c = add(c, Path::new("/dev/shm"), all, false)?;
     if net {
         if let Some(port) = proxy_port {
-            c = c.add_rule(NetPort::new(port, AccessNet::ConnectTcp)).map_err(ll)?;
-        }
-        for &port in &p.loopback_ports {
             c = c
-                .add_rule(NetPort::new(port, AccessNet::BindTcp | AccessNet::ConnectTcp))
+                .add_rule(NetPort::new(port, AccessNet::ConnectTcp))
+                .map_err(ll)?;
+        }
+        for &port in p.loopback_ports.iter().flatten() {
+            c = c
+                .add_rule(NetPort::new(
+                    port,
+                    AccessNet::BindTcp | AccessNet::ConnectTcp,
+                ))
                 .map_err(ll)?;
         }
     }

@@ -39,7 +39,14 @@ const EXACT: &[&str] = &[
 ];
 
 /// Prefixes of cloud-provider variables (every one of them is dropped).
-const PREFIXES: &[&str] = &["AWS_", "AZURE_", "ARM_CLIENT", "GCP_", "GOOGLE_CLOUD_", "DIGITALOCEAN_"];
+const PREFIXES: &[&str] = &[
+    "AWS_",
+    "AZURE_",
+    "ARM_CLIENT",
+    "GCP_",
+    "GOOGLE_CLOUD_",
+    "DIGITALOCEAN_",
+];
 
 /// Suffixes of credential names.
 const SUFFIXES: &[&str] = &[
@@ -58,7 +65,13 @@ const SUFFIXES: &[&str] = &[
 ];
 
 /// Substrings of credential names.
-const INFIXES: &[&str] = &["SECRET", "PRIVATE_KEY", "API_KEY", "ACCESS_KEY", "AUTH_TOKEN"];
+const INFIXES: &[&str] = &[
+    "SECRET",
+    "PRIVATE_KEY",
+    "API_KEY",
+    "ACCESS_KEY",
+    "AUTH_TOKEN",
+];
 
 /// Value prefixes of well-known credential formats (checked whatever the name).
 const VALUE_PREFIXES: &[(&str, &str)] = &[
@@ -137,7 +150,7 @@ pub fn scrub_env(
             });
             continue;
         }
-        if policy.pass.iter().any(|p| *p == name) {
+        if policy.pass.contains(&name) {
             kept.push((name, value));
             continue;
         }
@@ -176,9 +189,7 @@ const PROD_MARKERS: &[&str] = &["PROD", "PRODUCTION", "LIVE"];
 
 /// Warnings about production-looking credentials in warden's own environment
 /// (never the values). A person should not run an agent with these loaded.
-pub fn production_credential_warnings(
-    vars: impl Iterator<Item = (String, String)>,
-) -> Vec<String> {
+pub fn production_credential_warnings(vars: impl Iterator<Item = (String, String)>) -> Vec<String> {
     let mut out = Vec::new();
     for (name, value) in vars {
         let Some(reason) = credential_reason(&name, &value) else {
@@ -270,13 +281,21 @@ mod tests {
             set: vec![("PATH".into(), "/bin".into()), ("NEW".into(), "1".into())],
         };
         let (kept, dropped) = scrub_env(
-            v(&[("ANTHROPIC_API_KEY", "sk-ant-xxxxxxxxxxxx"), ("PATH", "/usr/bin")]).into_iter(),
+            v(&[
+                ("ANTHROPIC_API_KEY", "sk-ant-xxxxxxxxxxxx"),
+                ("PATH", "/usr/bin"),
+            ])
+            .into_iter(),
             &policy,
         );
         assert!(dropped.is_empty());
         assert_eq!(
             kept,
-            v(&[("ANTHROPIC_API_KEY", "sk-ant-xxxxxxxxxxxx"), ("PATH", "/bin"), ("NEW", "1")])
+            v(&[
+                ("ANTHROPIC_API_KEY", "sk-ant-xxxxxxxxxxxx"),
+                ("PATH", "/bin"),
+                ("NEW", "1")
+            ])
         );
     }
 

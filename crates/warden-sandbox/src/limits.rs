@@ -27,7 +27,8 @@ pub(crate) fn cgroup_usable() -> (bool, bool) {
     }
     (
         Path::new(V1_PIDS).join("cgroup.procs").exists() && writable_dir(Path::new(V1_PIDS)),
-        Path::new(V1_MEMORY).join("memory.limit_in_bytes").exists() && writable_dir(Path::new(V1_MEMORY)),
+        Path::new(V1_MEMORY).join("memory.limit_in_bytes").exists()
+            && writable_dir(Path::new(V1_MEMORY)),
     )
 }
 

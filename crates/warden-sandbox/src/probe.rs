@@ -98,8 +98,16 @@ impl KernelSupport {
             .collect();
         out.push(format!(
             "cgroups: pids {}, memory {}",
-            if self.cgroup_pids { "usable" } else { "not usable" },
-            if self.cgroup_memory { "usable" } else { "not usable" }
+            if self.cgroup_pids {
+                "usable"
+            } else {
+                "not usable"
+            },
+            if self.cgroup_memory {
+                "usable"
+            } else {
+                "not usable"
+            }
         ));
         out
     }
@@ -124,7 +132,9 @@ pub fn probe() -> KernelSupport {
         } else {
             (
                 m,
-                Support::Missing(format!("{p} does not exist: the kernel is built without it")),
+                Support::Missing(format!(
+                    "{p} does not exist: the kernel is built without it"
+                )),
             )
         }
     };
@@ -281,7 +291,10 @@ pub(crate) fn missing_for(spec: &SandboxSpec, ks: &KernelSupport) -> Vec<String>
                 ks.landlock_abi
             ));
         }
-        if ks.landlock_abi < LANDLOCK_ABI_NET && spec.network != NetworkPolicy::Host {
+        if ks.landlock_abi < LANDLOCK_ABI_NET
+            && spec.network != NetworkPolicy::Host
+            && spec.loopback_ports.is_some()
+        {
             out.push(format!(
                 "Landlock ABI {} < {LANDLOCK_ABI_NET}: TCP bind/connect are not restricted by Landlock (only the network namespace isolates)",
                 ks.landlock_abi
@@ -341,7 +354,8 @@ mod tests {
         let mut ks = probe();
         ks.landlock_abi = 2;
         ks.mechanisms = vec![(Mechanism::Landlock, Support::Available)];
-        let spec = SandboxSpec::new("/");
+        let mut spec = SandboxSpec::new("/");
+        spec.loopback_ports = Some(vec![]);
         let missing = missing_for(&spec, &ks);
         assert!(missing.iter().any(|l| l.contains("ABI 2 < 3")));
         assert!(missing.iter().any(|l| l.contains("ABI 2 < 4")));
@@ -350,10 +364,7 @@ mod tests {
     #[test]
     fn host_network_does_not_need_netns() {
         let mut ks = probe();
-        ks.mechanisms = vec![(
-            Mechanism::NetNamespace,
-            Support::Missing("test".into()),
-        )];
+        ks.mechanisms = vec![(Mechanism::NetNamespace, Support::Missing("test".into()))];
         ks.landlock_abi = 7;
         let mut spec = SandboxSpec::new("/");
         spec.network = NetworkPolicy::Host;

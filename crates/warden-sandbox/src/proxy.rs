@@ -292,7 +292,9 @@ fn handle(mut client: TcpStream, allowlist: &Allowlist, observer: &ProxyObserver
             }
             // Forward exactly the declared body, never a second request: a
             // pipelined request to another host must not ride this connection.
-            let from_buf = leftover.len().min(usize::try_from(req.body_len).unwrap_or(usize::MAX));
+            let from_buf = leftover
+                .len()
+                .min(usize::try_from(req.body_len).unwrap_or(usize::MAX));
             if up.write_all(&leftover[..from_buf]).is_err() {
                 return;
             }
@@ -315,14 +317,20 @@ fn read_head(stream: &mut TcpStream) -> io::Result<(usize, Vec<u8>)> {
     loop {
         let n = stream.read(&mut chunk)?;
         if n == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed",
+            ));
         }
         buf.extend_from_slice(&chunk[..n]);
         if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             return Ok((pos + 4, buf));
         }
         if buf.len() > MAX_HEAD {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "request head too large"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "request head too large",
+            ));
         }
     }
 }
@@ -464,7 +472,12 @@ mod tests {
 
     #[test]
     fn patterns() {
-        let a = list(&["api.anthropic.com", "*.github.com", ".example.org", "127.0.0.1"]);
+        let a = list(&[
+            "api.anthropic.com",
+            "*.github.com",
+            ".example.org",
+            "127.0.0.1",
+        ]);
         assert!(a.allows("api.anthropic.com"));
         assert!(a.allows("API.Anthropic.com."));
         assert!(!a.allows("evil-api.anthropic.com"));
@@ -489,7 +502,10 @@ mod tests {
     #[test]
     fn parses_connect_and_absolute_form() {
         let r = parse_request(b"CONNECT Example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-        assert_eq!((r.method.as_str(), r.host.as_str(), r.port), ("CONNECT", "example.com", 443));
+        assert_eq!(
+            (r.method.as_str(), r.host.as_str(), r.port),
+            ("CONNECT", "example.com", 443)
+        );
         let r = parse_request(
             b"POST http://h.test:8080/a?b HTTP/1.1\r\nHost: h.test:8080\r\nProxy-Connection: keep-alive\r\nContent-Length: 3\r\n\r\n",
         )
@@ -534,7 +550,9 @@ mod tests {
             let _ = s.read_to_string(&mut out);
             out
         };
-        let ok = ask(format!("GET http://localhost:{up_port}/ HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+        let ok = ask(format!(
+            "GET http://localhost:{up_port}/ HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        ));
         assert!(ok.ends_with("hello"), "{ok}");
         let denied = ask(format!("CONNECT example.com:{up_port} HTTP/1.1\r\n\r\n"));
         assert!(denied.starts_with("HTTP/1.1 403"), "{denied}");

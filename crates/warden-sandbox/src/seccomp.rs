@@ -54,8 +54,14 @@ pub(crate) const DENIED: &[(&str, i64)] = &[
     ("syslog", libc::SYS_syslog),
 ];
 
-fn cond(arg: u8, len: SeccompCmpArgLen, op: SeccompCmpOp, v: u64) -> Result<SeccompCondition, SandboxError> {
-    SeccompCondition::new(arg, len, op, v).map_err(|e| SandboxError::Setup(format!("seccomp condition: {e}")))
+fn cond(
+    arg: u8,
+    len: SeccompCmpArgLen,
+    op: SeccompCmpOp,
+    v: u64,
+) -> Result<SeccompCondition, SandboxError> {
+    SeccompCondition::new(arg, len, op, v)
+        .map_err(|e| SandboxError::Setup(format!("seccomp condition: {e}")))
 }
 
 fn rule(conds: Vec<SeccompCondition>) -> Result<SeccompRule, SandboxError> {
@@ -81,17 +87,32 @@ pub(crate) fn build() -> Result<Vec<BpfProgram>, SandboxError> {
     // New user namespaces: unshare(CLONE_NEWUSER) and clone(CLONE_NEWUSER).
     rules.insert(
         libc::SYS_unshare,
-        vec![rule(vec![cond(0, SeccompCmpArgLen::Qword, SeccompCmpOp::MaskedEq(newuser), newuser)?])?],
+        vec![rule(vec![cond(
+            0,
+            SeccompCmpArgLen::Qword,
+            SeccompCmpOp::MaskedEq(newuser),
+            newuser,
+        )?])?],
     );
     rules.insert(
         libc::SYS_clone,
-        vec![rule(vec![cond(0, SeccompCmpArgLen::Qword, SeccompCmpOp::MaskedEq(newuser), newuser)?])?],
+        vec![rule(vec![cond(
+            0,
+            SeccompCmpArgLen::Qword,
+            SeccompCmpOp::MaskedEq(newuser),
+            newuser,
+        )?])?],
     );
     // Raw and packet sockets.
     rules.insert(
         libc::SYS_socket,
         vec![
-            rule(vec![cond(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, libc::AF_PACKET as u64)?])?,
+            rule(vec![cond(
+                0,
+                SeccompCmpArgLen::Dword,
+                SeccompCmpOp::Eq,
+                libc::AF_PACKET as u64,
+            )?])?,
             rule(vec![cond(
                 1,
                 SeccompCmpArgLen::Dword,
@@ -105,8 +126,18 @@ pub(crate) fn build() -> Result<Vec<BpfProgram>, SandboxError> {
     rules.insert(
         libc::SYS_ioctl,
         vec![
-            rule(vec![cond(1, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, libc::TIOCSTI)?])?,
-            rule(vec![cond(1, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, libc::TIOCLINUX)?])?,
+            rule(vec![cond(
+                1,
+                SeccompCmpArgLen::Dword,
+                SeccompCmpOp::Eq,
+                libc::TIOCSTI,
+            )?])?,
+            rule(vec![cond(
+                1,
+                SeccompCmpArgLen::Dword,
+                SeccompCmpOp::Eq,
+                libc::TIOCLINUX,
+            )?])?,
         ],
     );
     let eperm = SeccompFilter::new(
