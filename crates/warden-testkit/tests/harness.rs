@@ -22,7 +22,7 @@ fn script(ws: &Workspace, name: &str, body: &str) -> PathBuf {
 const DENY_RM_HOOK: &str = r#"in=$(cat)
 printf '%s\n' "$in" >> "$(dirname "$0")/hook-input.jsonl"
 case "$in" in
-  *'"rm '*) echo '{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"deny","permissionDecisionReason":"test hook refuses rm"}}' ;;
+  *'"rm '*|*.env*) echo '{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"deny","permissionDecisionReason":"test hook refuses it"}}' ;;
   *) echo '{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"allow","permissionDecisionReason":"test hook allows"}}' ;;
 esac"#;
 
@@ -203,7 +203,7 @@ fn unmet_expectations_are_reported() {
     let outcome = claude().run(&ws, &scenario).expect("run");
     let failures = outcome.failures();
     let all = failures.join("\n");
-    assert!(all.contains("lacks \"test hook refuses rm\""), "{all}");
+    assert!(all.contains("lacks \"test hook refuses it\""), "{all}");
     assert!(all.contains("is_error is true, expected false"), "{all}");
     assert!(all.contains("made.txt should exist"), "{all}");
     assert!(!all.contains("build/out.o"), "{all}");
@@ -331,4 +331,19 @@ fn readme_example_scenario_parses() {
         Scenario::from_toml_str(&readme[start..start + len], "README example").expect("parses");
     assert_eq!(scenario.calls().len(), 2);
     assert_eq!(scenario.max_turns(), 4);
+}
+
+#[test]
+fn read_path_is_normalised_before_the_hook_sees_it() {
+    let scenario = Scenario::named("harness-read-dotdot").expect("scenario");
+    let ws = Workspace::new().expect("workspace");
+    let hook = script(&ws, "hook.sh", DENY_RM_HOOK);
+    ws.write_settings(&hook_settings(&hook.display().to_string()))
+        .expect("settings");
+    let outcome = claude().run(&ws, &scenario).expect("run");
+    outcome.assert_expectations();
+    let log = std::fs::read_to_string(ws.root().join("hook-input.jsonl")).expect("hook log");
+    let input: Value = serde_json::from_str(log.lines().next().expect("one call")).expect("JSON");
+    let want = ws.repo().join(".env").display().to_string();
+    assert_eq!(input["tool_input"]["file_path"], want.as_str(), "{input}");
 }
