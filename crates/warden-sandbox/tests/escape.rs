@@ -688,6 +688,25 @@ fn stdin_piping_works() {
 }
 
 #[test]
+fn terminal_works_inside() {
+    // `script` (util-linux) gives the helper a real pseudo-terminal.
+    let f = Fixture::new();
+    let inner = format!(
+        "{BIN} --workdir '{p}' --writable '{p}' -- sh -c 'test -t 0 && test -t 1 && echo STDIO-IS-TTY; stty size >/dev/null && echo IOCTL-OK; echo via-devtty > /dev/tty && echo DEVTTY-OK'",
+        p = f.proj.display()
+    );
+    let o = Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .output()
+        .expect("util-linux `script` is needed for this test");
+    let t = text(&o);
+    for want in ["STDIO-IS-TTY", "IOCTL-OK", "via-devtty", "DEVTTY-OK"] {
+        assert!(t.contains(want), "{want} missing: {t}");
+    }
+    assert!(o.status.success(), "{t}");
+}
+
+#[test]
 fn credentials_are_scrubbed_from_the_environment() {
     let f = Fixture::new();
     let o = f.sh(&[], "env");
