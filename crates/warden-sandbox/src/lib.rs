@@ -108,7 +108,11 @@ pub struct SandboxSpec {
     /// Resource limits.
     pub limits: Limits,
     /// Run even when the kernel lacks a mechanism (the missing parts are listed by
-    /// [`missing_mechanisms`]); never set it silently.
+    /// [`missing_mechanisms`]); never set it silently. Without user/mount/PID
+    /// namespaces the program runs with only Landlock, seccomp, `no_new_privs`,
+    /// rlimits and the scrubbed environment: no read-only remount, no masks, no
+    /// private `/tmp` (the host's `/tmp` is writable through Landlock), and
+    /// without a network namespace the network is the host's.
     pub allow_degraded: bool,
 }
 

@@ -752,6 +752,19 @@ fn file_size_and_process_limits_hold() {
 }
 
 #[test]
+fn memory_limit_holds() {
+    let f = Fixture::new();
+    let script = "x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo len=${#x}";
+    // Without the limit the shell holds 100 MB (so the test can fail) ...
+    let o = f.sh(&[], script);
+    assert!(text(&o).contains("len=100000000"), "{}", text(&o));
+    // ... with a 30 MB cap it does not get there.
+    let o = f.sh(&["--mem", "30000000"], script);
+    assert!(!text(&o).contains("len=100000000"), "{}", text(&o));
+    assert_ne!(o.status.code(), Some(0));
+}
+
+#[test]
 fn missing_program_is_a_clear_error() {
     let f = Fixture::new();
     let mut a = f.args(&[]);
