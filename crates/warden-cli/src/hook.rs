@@ -178,10 +178,33 @@ fn handle(raw: &str, started: Instant) -> Result<HookAnswer, Failure> {
         root,
         started,
     };
-    match event {
+    let result = match event {
         HookEvent::PreToolUse => pre_tool_use(&ctx),
+        HookEvent::PostToolUse => post_tool_use(&ctx),
         _ => other_event(&ctx),
+    };
+    if let Err(failure) = &result {
+        record_failure(&ctx, &failure.message);
     }
+    result
+}
+
+/// Best effort: a failure before the policy's own store could be used still goes into the
+/// default store, so the person reading the log sees why the agent was stopped.
+fn record_failure(ctx: &HookContext, message: &str) {
+    let settings = warden_policy::config::AuditSettings::default();
+    let Ok(store) = crate::record::open_for_append(
+        &ctx.root,
+        &settings,
+        std::sync::Arc::new(warden_audit::PassThrough),
+    ) else {
+        return;
+    };
+    let mut ev = crate::record::new_event(&ctx.input, ctx.event, &ctx.cwd);
+    ev.decision = Some(warden_audit::Decision::Deny);
+    ev.reasons = vec![format!("warden failed closed: {message}")];
+    ev.latency_us = Some(ctx.started.elapsed().as_micros() as u64);
+    let _ = warden_audit::AuditStore::append(&store, ev);
 }
 
 fn explicit_policy() -> Option<PathBuf> {
@@ -214,6 +237,38 @@ fn has_any_warden_policy(root: &Path) -> bool {
         .is_some_and(|dir| dir.join("policy.toml").is_file())
 }
 
+/// The policy and the audit store every event needs.
+struct Session {
+    policy: warden_policy::Policy,
+    store: warden_audit::SqliteStore,
+}
+
+fn open_session(ctx: &HookContext) -> Result<Session, Failure> {
+    let policy = load_policy(ctx)?;
+    let redactor = crate::redact::redactor(&policy);
+    let store = crate::record::open_for_append(&ctx.root, &policy.settings().audit, redactor)
+        .map_err(|e| {
+            Failure::new(
+                Some(ctx.event),
+                format!("the audit log cannot be written, so nothing may run unrecorded: {e:#}"),
+            )
+        })?;
+    Ok(Session { policy, store })
+}
+
+fn append(
+    ctx: &HookContext,
+    session: &Session,
+    ev: warden_audit::NewEvent,
+) -> Result<warden_audit::StoredEvent, Failure> {
+    warden_audit::AuditStore::append(&session.store, ev).map_err(|e| {
+        Failure::new(
+            Some(ctx.event),
+            format!("the audit log cannot be written, so nothing may run unrecorded: {e}"),
+        )
+    })
+}
+
 fn pre_tool_use(ctx: &HookContext) -> Result<HookAnswer, Failure> {
     let event = Some(ctx.event);
     let tool = ctx
@@ -226,24 +281,71 @@ fn pre_tool_use(ctx: &HookContext) -> Result<HookAnswer, Failure> {
     let tool_input = ctx.input.tool_input.as_ref().unwrap_or(&empty);
     let action = claude::action_from_tool(tool, tool_input)
         .map_err(|e| Failure::new(event, e.to_string()))?;
-    let policy = load_policy(ctx)?;
-    let verdict = policy.evaluate(
+    let session = open_session(ctx)?;
+    let verdict = session.policy.evaluate(
         &action,
         &EvalContext {
             cwd: Some(ctx.cwd.clone()),
         },
     );
+    let reason = reason_text(&verdict);
+    let mut ev = crate::record::new_event(&ctx.input, ctx.event, &ctx.cwd);
+    ev.decision = Some(crate::record::audit_decision(verdict.decision));
+    ev.rule = verdict
+        .decided_by
+        .rule
+        .as_ref()
+        .map(|rule| match &verdict.decided_by.origin {
+            Some(origin) => format!("{rule} ({origin})"),
+            None => rule.clone(),
+        });
+    ev.reasons = verdict
+        .reasons
+        .iter()
+        .map(|r| format!("{}: {}", r.decision, r.describe()))
+        .collect();
+    ev.latency_us = Some(ctx.started.elapsed().as_micros() as u64);
+    append(ctx, &session, ev)?;
     Ok(HookAnswer::json(claude::pre_tool_use_answer(
         verdict.decision,
-        &reason_text(&verdict),
+        &reason,
         None,
     )))
 }
 
+fn post_tool_use(ctx: &HookContext) -> Result<HookAnswer, Failure> {
+    let session = open_session(ctx)?;
+    let mut ev = crate::record::new_event(&ctx.input, ctx.event, &ctx.cwd);
+    let response = ctx.input.tool_response.clone().unwrap_or(Value::Null);
+    ev.result = Some(crate::record::tool_result_text(
+        ctx.input.tool_name.as_deref(),
+        &response,
+    ));
+    ev.latency_us = Some(ctx.started.elapsed().as_micros() as u64);
+    append(ctx, &session, ev)?;
+    Ok(HookAnswer::json(claude::post_tool_use_answer(None, None)))
+}
+
 fn other_event(ctx: &HookContext) -> Result<HookAnswer, Failure> {
-    // Even events that decide nothing need a usable policy: a broken one halts the session
-    // instead of letting it run unwatched.
-    let _policy = load_policy(ctx)?;
+    // Even events that decide nothing need a usable policy and log: a broken one halts the
+    // session instead of letting it run unwatched.
+    let session = open_session(ctx)?;
+    let ev = crate::record::new_event(&ctx.input, ctx.event, &ctx.cwd);
+    if ctx.event == HookEvent::UserPromptSubmit {
+        let flags = warden_audit::AuditStore::session_flags(&session.store, &ev.session_id)
+            .unwrap_or_default();
+        if !flags.contains_key("task") {
+            if let Some(prompt) = &ctx.input.prompt {
+                let _ = warden_audit::AuditStore::set_session_flag(
+                    &session.store,
+                    &ev.session_id,
+                    "task",
+                    Value::String(prompt.clone()),
+                );
+            }
+        }
+    }
+    append(ctx, &session, ev)?;
     Ok(HookAnswer::json(serde_json::json!({})))
 }
 

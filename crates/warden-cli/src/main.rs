@@ -12,6 +12,9 @@ mod hook;
 mod init;
 mod policy_cmd;
 mod project;
+mod record;
+mod redact;
+mod replay;
 mod term;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +48,10 @@ enum Command {
         #[command(subcommand)]
         command: policy_cmd::PolicyCommand,
     },
+    /// Read, verify and export the audit log.
+    Log(warden_audit::cli::LogArgs),
+    /// Re-decide a recorded session with the current (or another) policy; show what changes.
+    Replay(replay::ReplayArgs),
     /// The command agent hooks run (reads the hook JSON on stdin).
     Hook {
         #[command(subcommand)]
@@ -56,6 +63,19 @@ enum Command {
 enum HookAgent {
     /// Claude Code's hook protocol (PreToolUse, PostToolUse, UserPromptSubmit, SessionStart, SessionEnd).
     Claude,
+}
+
+fn log_command(args: &warden_audit::cli::LogArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
+    let root = project::project_root(&project::current_dir()?);
+    let policy = project::load_policy(&root, None)?;
+    let store = record::open_for_reading(&root, &policy.settings().audit)?;
+    match warden_audit::cli::run(args, &store, out, term::stdout_color()) {
+        Ok(code) => Ok(code),
+        Err(e) => {
+            eprintln!("warden: error: {e}");
+            Ok(warden_audit::cli::exit_code_for(&e))
+        }
+    }
 }
 
 fn main() {
@@ -72,6 +92,8 @@ fn main() {
         Command::Init(args) => init::run(args, &mut out),
         Command::Check(args) => check::run(args, &mut out),
         Command::Policy { command } => policy_cmd::run(command, &mut out),
+        Command::Log(args) => log_command(args, &mut out),
+        Command::Replay(args) => replay::run(args, &mut out),
     };
     let _ = out.flush();
     match result {

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Whole-process cost of `warden hook claude` on a PreToolUse Bash call with a 200-rule policy,
+# against a Rust program that only reads stdin and prints `{}`, in the same hyperfine run.
+#
+#   bench/hook.sh            # prints the hyperfine table and writes bench/results/hook.json
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q -p warden-cli --bin warden --example noop_hook
+target=${CARGO_TARGET_DIR:-target}/release
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+git -C "$work" init -q
+programs=(npm cargo git make docker kubectl terraform python node go)
+verbs=(test build run push deploy install publish apply delete exec)
+{
+  echo '[permissions]'
+  deny=(); ask=(); allow=()
+  i=0
+  for p in "${programs[@]}"; do
+    j=0
+    for v in "${verbs[@]}"; do
+      case $(( (i + j) % 3 )) in
+        0) deny+=("\"Bash($p $v*)\"") ;;
+        1) ask+=("\"Bash($p $v*)\"") ;;
+        *) allow+=("\"Bash($p $v*)\"") ;;
+      esac
+      j=$((j + 1))
+    done
+    i=$((i + 1))
+  done
+  for n in $(seq 0 39); do allow+=("\"Read(./src/module$n/**)\""); ask+=("\"Edit(./infra/env$n/**)\""); done
+  for n in $(seq 0 19); do allow+=("\"WebFetch(domain:docs$n.example.com)\""); done
+  (IFS=,; echo "deny = [${deny[*]}]"; echo "ask = [${ask[*]}]"; echo "allow = [${allow[*]}]")
+} > "$work/warden.toml"
+rules=$(grep -o '"[A-Za-z]*(' "$work/warden.toml" | wc -l)
+echo "policy: $rules rules"
+payload="$work/payload.json"
+printf '{"session_id":"bench","transcript_path":"/dev/null","cwd":"%s","permission_mode":"default","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"npm test -- --coverage","description":"test"},"tool_use_id":"toolu_1"}' "$work" > "$payload"
+"$target/warden" hook claude < "$payload"
+mkdir -p bench/results
+hyperfine -N --warmup 20 --runs 300 --input "$payload" \
+  --export-json bench/results/hook.json \
+  -n noop "$target/examples/noop_hook" \
+  -n "warden hook claude" "$target/warden hook claude"

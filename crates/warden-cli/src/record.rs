@@ -1,0 +1,121 @@
+//! Opening the project's audit store with the policy's settings, and turning hook calls into
+//! audit events.
+
+use crate::claude::{HookEvent, HookInput};
+use anyhow::{Context, Result};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use warden_audit::{EventKind, NewEvent, Redactor, SqliteStore, StoreOptions};
+use warden_policy::config::AuditSettings;
+
+/// The agent name recorded for Claude Code.
+pub const CLAUDE_CODE: &str = "claude-code";
+
+/// Where the audit database of a project lives.
+pub fn store_path(root: &Path, settings: &AuditSettings) -> PathBuf {
+    let configured = Path::new(&settings.path);
+    if configured.is_absolute() {
+        configured.to_path_buf()
+    } else {
+        root.join(configured)
+    }
+}
+
+/// Store options from the policy's `[audit]` section.
+pub fn store_options(settings: &AuditSettings, redactor: Arc<dyn Redactor>) -> StoreOptions {
+    let mut opts = StoreOptions::default();
+    opts.busy_timeout = Duration::from_millis(settings.busy_timeout_ms);
+    opts.result_max_bytes = settings.max_result_bytes;
+    opts.create_dirs = true;
+    opts.redactor = redactor;
+    opts
+}
+
+/// Open the store for writing.
+pub fn open_for_append(
+    root: &Path,
+    settings: &AuditSettings,
+    redactor: Arc<dyn Redactor>,
+) -> Result<SqliteStore> {
+    let path = store_path(root, settings);
+    SqliteStore::open(&path, store_options(settings, redactor))
+        .with_context(|| format!("cannot open the audit log {}", path.display()))
+}
+
+/// Open the store for reading (never creates it).
+pub fn open_for_reading(root: &Path, settings: &AuditSettings) -> Result<SqliteStore> {
+    let path = store_path(root, settings);
+    if !path.exists() {
+        anyhow::bail!(
+            "no audit log at {} yet: it is created by the first hook call",
+            path.display()
+        );
+    }
+    let mut opts = store_options(settings, Arc::new(warden_audit::PassThrough));
+    opts.read_only = true;
+    opts.create_dirs = false;
+    SqliteStore::open(&path, opts)
+        .with_context(|| format!("cannot open the audit log {}", path.display()))
+}
+
+pub fn event_kind(event: HookEvent) -> EventKind {
+    EventKind::from_name(event.name())
+}
+
+/// The audit event for a hook call, before the decision is known.
+pub fn new_event(input: &HookInput, event: HookEvent, cwd: &Path) -> NewEvent {
+    let session = input
+        .session_id
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown-session".into());
+    let mut ev = NewEvent::new(session, CLAUDE_CODE, event_kind(event));
+    ev.cwd = cwd.to_string_lossy().into_owned();
+    ev.tool = input.tool_name.clone();
+    ev.tool_use_id = input.tool_use_id.clone();
+    ev.input = match event {
+        HookEvent::UserPromptSubmit => Value::String(input.prompt.clone().unwrap_or_default()),
+        _ => input.tool_input.clone().unwrap_or(Value::Null),
+    };
+    let mut extra = input.rest.clone();
+    if let Some(mode) = &input.permission_mode {
+        extra.insert("permission_mode".into(), Value::String(mode.clone()));
+    }
+    if let Some(t) = &input.transcript_path {
+        extra.insert("transcript_path".into(), Value::String(t.clone()));
+    }
+    ev.extra = Value::Object(extra);
+    ev
+}
+
+/// The text of a tool result, as the model sees it.
+pub fn tool_result_text(tool: Option<&str>, response: &Value) -> String {
+    match (tool, response) {
+        (_, Value::String(s)) => s.clone(),
+        (Some("Bash"), v) => {
+            let out = v.get("stdout").and_then(Value::as_str).unwrap_or_default();
+            let err = v.get("stderr").and_then(Value::as_str).unwrap_or_default();
+            if err.is_empty() {
+                out.to_string()
+            } else {
+                format!("{out}\n[stderr]\n{err}")
+            }
+        }
+        (Some("Read"), v) => v
+            .pointer("/file/content")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string()),
+        (_, v) => v.to_string(),
+    }
+}
+
+pub fn audit_decision(d: warden_policy::Decision) -> warden_audit::Decision {
+    match d {
+        warden_policy::Decision::Allow => warden_audit::Decision::Allow,
+        warden_policy::Decision::Ask => warden_audit::Decision::Ask,
+        warden_policy::Decision::Deny => warden_audit::Decision::Deny,
+    }
+}
