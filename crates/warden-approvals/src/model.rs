@@ -210,6 +210,9 @@ pub struct Decided {
 }
 
 /// What the waiting hook gets.
+// One value per hook call, moved once: boxing the request would only make
+// matching on it clumsier.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Approved {
