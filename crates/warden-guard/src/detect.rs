@@ -1,0 +1,1141 @@
+//! Injection signals in text an agent is about to read.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::ops::Range;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
+use base64::engine::general_purpose::GeneralPurpose;
+use base64::engine::{DecodePaddingMode, GeneralPurposeConfig};
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::cues::{Cue, PHRASES};
+
+/// What kind of injection evidence a [`Signal`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalKind {
+    /// Text that talks to the model: an instruction override ("ignore previous
+    /// instructions"), a new role ("you are now ..."), secrecy toward the user, or an
+    /// urgent precondition aimed at the agent.
+    AddressedToModel,
+    /// Fake role or system markup: `<system>`, `<INFORMATION>`, `[INST]`, `<|im_start|>`,
+    /// "Human:" / "Assistant:" turns.
+    FakeRoleTag,
+    /// A request to read or hand over credentials (`~/.ssh`, `.env`, tokens).
+    CredentialRequest,
+    /// A request to contact a URL or send data out.
+    ExfilUrl,
+    /// Unicode tag characters, zero-width characters or bidi overrides.
+    InvisibleChars,
+    /// Instructions inside an HTML or Markdown comment, or in markup styled to be invisible.
+    HiddenComment,
+    /// A long base64 run that decodes to readable instructions.
+    EncodedInstructions,
+}
+
+impl SignalKind {
+    /// A short human description, free of any text from the scanned content.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SignalKind::AddressedToModel => "text addressed to the AI agent",
+            SignalKind::FakeRoleTag => "fake system or chat-role markup",
+            SignalKind::CredentialRequest => "a request for credentials or secret files",
+            SignalKind::ExfilUrl => "a request to send data to a URL",
+            SignalKind::InvisibleChars => "invisible or direction-changing Unicode characters",
+            SignalKind::HiddenComment => "instructions hidden in a comment or invisible markup",
+            SignalKind::EncodedInstructions => "base64 that decodes to instructions",
+        }
+    }
+}
+
+impl fmt::Display for SignalKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// One piece of injection evidence.
+///
+/// `excerpt` is escaped (control and invisible characters as `\u{..}`, whitespace
+/// collapsed) and at most [`EXCERPT_MAX_CHARS`] characters, so it is safe for a log line;
+/// it still quotes the content, so do not hand it to the agent: use [`summarize`] for that.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signal {
+    /// What the evidence is.
+    pub kind: SignalKind,
+    /// Where it is, in bytes of the scanned text.
+    pub byte_range: Range<usize>,
+    /// 1-based line of `byte_range.start`.
+    pub line: usize,
+    /// A short escaped quote around the evidence.
+    pub excerpt: String,
+    /// Confidence in `[0, 1]`; the detector reports signals at or above its threshold.
+    pub score: f32,
+}
+
+/// Longest excerpt kept in a [`Signal`], in characters.
+pub const EXCERPT_MAX_CHARS: usize = 100;
+
+/// Default reporting threshold of [`InjectionDetector::new`].
+pub const DEFAULT_THRESHOLD: f32 = 0.5;
+
+// Hits closer than this (bytes) are read as one passage.
+const CLUSTER_GAP: usize = 160;
+// ... and a passage is never longer than this, so weak hits spread over a long document
+// cannot add up to a finding.
+const CLUSTER_SPAN: usize = 600;
+// A verb and an object this close form an override ("ignore ... previous instructions").
+const OVERRIDE_REACH: usize = 48;
+// Shortest base64 run worth decoding.
+const BASE64_MIN: usize = 40;
+// Cap on how much decoded base64 is rescanned per call, to bound the work an adversary
+// can cause.
+const BASE64_BUDGET: usize = 256 * 1024;
+
+/// Finds injection signals in text. Build once and reuse: [`InjectionDetector::scan`] takes
+/// `&self` and is safe to call from many threads.
+#[derive(Debug, Clone)]
+pub struct InjectionDetector {
+    ac: AhoCorasick,
+    threshold: f32,
+}
+
+impl Default for InjectionDetector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    start: usize,
+    end: usize,
+    cue: Cue,
+    weight: f32,
+    hidden: bool,
+    text: &'static str,
+}
+
+impl InjectionDetector {
+    /// A detector with the built-in phrase table and [`DEFAULT_THRESHOLD`], built for a
+    /// short-lived process (the hook): about a millisecond to build, a compact automaton.
+    pub fn new() -> Self {
+        Self::build(AhoCorasickKind::ContiguousNFA)
+    }
+
+    /// The same detector with a full DFA: several milliseconds to build and megabytes of
+    /// tables, faster per byte. For long-running processes and bulk scanning.
+    pub fn new_dfa() -> Self {
+        Self::build(AhoCorasickKind::DFA)
+    }
+
+    fn build(kind: AhoCorasickKind) -> Self {
+        // The haystack is lower-cased (ASCII) before matching, so the automaton needs no
+        // case folding, which halves its size.
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(kind))
+            .build(PHRASES.iter().map(|p| p.text))
+            // The table is a compile-time constant of a few hundred short phrases; a build
+            // failure is a bug in this crate, caught by every test, never input-dependent.
+            .expect("built-in phrase table must compile");
+        InjectionDetector {
+            ac,
+            threshold: DEFAULT_THRESHOLD,
+        }
+    }
+
+    /// The same detector reporting signals at or above `threshold` (clamped to `[0, 1]`).
+    pub fn with_threshold(mut self, threshold: f32) -> Self {
+        self.threshold = if threshold.is_nan() {
+            DEFAULT_THRESHOLD
+        } else {
+            threshold.clamp(0.0, 1.0)
+        };
+        self
+    }
+
+    /// The reporting threshold.
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    /// Signals at or above the threshold, in order of position.
+    pub fn scan(&self, text: &str) -> Vec<Signal> {
+        self.scan_with_floor(text, self.threshold)
+    }
+
+    /// Every signal the detector scored, including those below the threshold (for tuning
+    /// and for explaining why a passage was not flagged).
+    pub fn scan_all(&self, text: &str) -> Vec<Signal> {
+        self.scan_with_floor(text, 0.0)
+    }
+
+    fn scan_with_floor(&self, text: &str, floor: f32) -> Vec<Signal> {
+        let mut out = Vec::new();
+        let invisible = find_invisible(text);
+        if invisible.is_empty() {
+            self.phrase_signals(text, &mut out, None);
+        } else {
+            invisible_signals(text, &invisible, &mut out);
+            // Zero-width characters inside words defeat phrase matching ("ig\u{200b}nore");
+            // scan a copy with them removed and map positions back.
+            let (stripped, map) = strip_invisible(text, &invisible);
+            self.phrase_signals(&stripped, &mut out, Some(&map));
+        }
+        self.base64_signals(text, &mut out);
+        out.retain(|s| s.score >= floor);
+        out.sort_by(|a, b| {
+            a.byte_range
+                .start
+                .cmp(&b.byte_range.start)
+                .then(a.kind.cmp(&b.kind))
+        });
+        // Lines and excerpts only for what is reported, lines counted in one forward pass.
+        let bytes = text.as_bytes();
+        let (mut pos, mut line) = (0usize, 1usize);
+        for s in out.iter_mut() {
+            let to = floor_boundary(text, s.byte_range.start);
+            if to > pos {
+                line += memchr::memchr_iter(b'\n', &bytes[pos..to]).count();
+                pos = to;
+            }
+            s.line = line;
+            if s.excerpt.is_empty() {
+                s.excerpt = excerpt(text, s.byte_range.clone());
+            }
+        }
+        out
+    }
+
+    /// Highest score over the whole text (0 when nothing was seen).
+    pub fn max_score(&self, text: &str) -> f32 {
+        self.scan_all(text)
+            .iter()
+            .map(|s| s.score)
+            .fold(0.0, f32::max)
+    }
+
+    fn hits(&self, text: &str) -> Vec<Hit> {
+        let lower = text.as_bytes().to_ascii_lowercase();
+        let bytes = lower.as_slice();
+        let mut hits = Vec::new();
+        let mut comment_until: usize = 0;
+        let mut in_html_comment = false;
+        let mut in_fence = false;
+        // Leftmost-longest matches, restarting one byte after each match start, so that a
+        // phrase inside a longer one still counts ("models that read this" inside
+        // "language models that read this") while the scan stays on the automaton's fast
+        // non-overlapping path.
+        let mut at = 0usize;
+        while at < bytes.len() {
+            let Some(m) = self.ac.find(Input::new(bytes).span(at..bytes.len())) else {
+                break;
+            };
+            at = m.start() + 1;
+            let phrase = &PHRASES[m.pattern().as_usize()];
+            let (start, end) = (m.start(), m.end());
+            if !on_word_boundaries(bytes, start, end) {
+                continue;
+            }
+            match phrase.cue {
+                Cue::CommentOpen => {
+                    in_html_comment = true;
+                    continue;
+                }
+                Cue::CommentClose => {
+                    in_html_comment = false;
+                    continue;
+                }
+                Cue::MdComment => {
+                    comment_until =
+                        memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |i| end + i);
+                    continue;
+                }
+                Cue::CodeFence => {
+                    in_fence = !in_fence;
+                    continue;
+                }
+                _ => {}
+            }
+            let hidden = in_html_comment || start < comment_until;
+            let mut weight = phrase.weight;
+            if matches!(phrase.cue, Cue::RoleTag | Cue::TurnMarker)
+                && (in_fence || (start > 0 && bytes[start - 1] == b'`'))
+            {
+                // Chat templates shown as code in LLM documentation.
+                weight *= 0.3;
+            }
+            hits.push(Hit {
+                start,
+                end,
+                cue: phrase.cue,
+                weight,
+                hidden,
+                text: phrase.text,
+            });
+        }
+        hits
+    }
+
+    fn phrase_signals(&self, text: &str, out: &mut Vec<Signal>, map: Option<&OffsetMap>) {
+        let hits = self.hits(text);
+        let mut i = 0;
+        while i < hits.len() {
+            let first = hits[i].start;
+            let mut j = i + 1;
+            let mut end = hits[i].end;
+            while j < hits.len()
+                && hits[j].start <= end + CLUSTER_GAP
+                && hits[j].end <= first + CLUSTER_SPAN
+            {
+                end = end.max(hits[j].end);
+                j += 1;
+            }
+            let cluster = &hits[i..j];
+            i = j;
+            let Some(scored) = score_cluster(text.as_bytes(), cluster) else {
+                continue;
+            };
+            let range = match map {
+                Some(m) => m.original(scored.range.start)..m.original(scored.range.end),
+                None => scored.range.clone(),
+            };
+            for kind in scored.kinds {
+                out.push(Signal {
+                    kind,
+                    byte_range: range.clone(),
+                    // Filled in by `scan_with_floor` for reported signals only.
+                    line: 0,
+                    excerpt: String::new(),
+                    score: scored.score,
+                });
+            }
+        }
+    }
+
+    fn base64_signals(&self, text: &str, out: &mut Vec<Signal>) {
+        let bytes = text.as_bytes();
+        let mut budget = BASE64_BUDGET;
+        let n = bytes.len();
+        let mut i = 0;
+        while i + BASE64_MIN <= n {
+            // A run of BASE64_MIN bytes must include the byte at i + BASE64_MIN - 1; scan the
+            // window backwards and jump past the last byte that breaks it. Prose breaks
+            // within a word or two, so most of the text is never looked at.
+            let window_end = i + BASE64_MIN;
+            if let Some(k) = bytes[i..window_end].iter().rposition(|b| !is_b64(*b)) {
+                i += k + 1;
+                continue;
+            }
+            let start = i;
+            i = window_end;
+            while i < n && is_b64(bytes[i]) {
+                i += 1;
+            }
+            if budget == 0 {
+                continue;
+            }
+            let run = &text[start..i];
+            let Some(decoded) = decode_b64(run) else {
+                continue;
+            };
+            budget = budget.saturating_sub(decoded.len());
+            if !readable_prose(&decoded) {
+                continue;
+            }
+            let decoded = String::from_utf8_lossy(&decoded);
+            let inner = self.phrase_best(&decoded);
+            let cue_bonus = if inner.1 { 0.25 } else { 0.0 };
+            let score = noisy_or(&[0.35, (inner.0 * 1.2).min(0.95), cue_bonus]);
+            out.push(Signal {
+                kind: SignalKind::EncodedInstructions,
+                byte_range: start..i,
+                line: 0,
+                excerpt: format!("base64 decoding to: {}", excerpt_str(&decoded)),
+                score,
+            });
+        }
+    }
+
+    /// Best cluster score in `text`, and whether any non-trivial cue was seen at all.
+    fn phrase_best(&self, text: &str) -> (f32, bool) {
+        let hits = self.hits(text);
+        let any = hits.iter().any(|h| h.weight >= 0.02);
+        let mut out = Vec::new();
+        self.phrase_signals(text, &mut out, None);
+        (out.iter().map(|s| s.score).fold(0.0, f32::max), any)
+    }
+}
+
+struct Scored {
+    range: Range<usize>,
+    score: f32,
+    kinds: BTreeSet<SignalKind>,
+}
+
+fn noisy_or(ws: &[f32]) -> f32 {
+    1.0 - ws
+        .iter()
+        .fold(1.0f32, |acc, w| acc * (1.0 - w.clamp(0.0, 1.0)))
+}
+
+fn score_cluster(text: &[u8], cluster: &[Hit]) -> Option<Scored> {
+    use Cue::*;
+    let mut max = std::collections::BTreeMap::<Cue, f32>::new();
+    let mut hidden_weight = 0.0f32;
+    let mut last_verb_end: Option<usize> = None;
+    let mut turns: Vec<&str> = Vec::new();
+    for h in cluster {
+        // Text nobody sees in the rendered page counts for more.
+        let w = if h.hidden {
+            hidden_weight += h.weight;
+            (h.weight * 1.6).min(0.95)
+        } else {
+            h.weight
+        };
+        let e = max.entry(h.cue).or_insert(0.0);
+        *e = e.max(w);
+        match h.cue {
+            TurnMarker => {
+                if !turns.contains(&h.text) {
+                    turns.push(h.text);
+                }
+            }
+            OverrideVerb => last_verb_end = Some(h.end),
+            OverrideObject => {
+                if let Some(v) = last_verb_end {
+                    if h.start >= v && h.start - v <= OVERRIDE_REACH {
+                        let e = max.entry(Override).or_insert(0.0);
+                        *e = e.max(0.85);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // Sentences that name an agent and tell it to do something sensitive.
+    let mut agent_best = AgentSentence::default();
+    let mut last_sentence = (usize::MAX, 0);
+    for h in cluster.iter().filter(|h| h.cue == AgentWord) {
+        let (s, e) = sentence_bounds(text, h.start, h.end);
+        if (s, h.start) == last_sentence {
+            continue;
+        }
+        last_sentence = (s, h.start);
+        // An agent spoken to ("To the AI reviewing this: ...") may get its order in the
+        // next sentence.
+        let (_, e2) = sentence_bounds(text, e.min(text.len()), e.min(text.len()));
+        let a = agent_sentence(&text[s..e], h.start - s, h.end - s);
+        let a = if a.vocative && e2 > e {
+            agent_sentence(&text[s..e2], h.start - s, h.end - s)
+        } else {
+            a
+        };
+        if a.score > agent_best.score {
+            agent_best = a;
+        }
+    }
+    if agent_best.score > 0.0 {
+        let w = if cluster.iter().any(|h| h.hidden && h.cue == AgentWord) {
+            (agent_best.score * 1.3).min(0.95)
+        } else {
+            agent_best.score
+        };
+        let e = max.entry(Addressee).or_insert(0.0);
+        *e = e.max(w);
+        if agent_best.credential {
+            let e = max.entry(CredentialTarget).or_insert(0.0);
+            *e = e.max(0.1);
+        }
+    }
+    if turns.len() >= 2 {
+        // Two different speakers: a fabricated conversation transcript.
+        let e = max.entry(TurnMarker).or_insert(0.0);
+        *e = e.max(0.5);
+    }
+    let g = |c: Cue| max.get(&c).copied().unwrap_or(0.0);
+    let mut parts: Vec<f32> = max.values().copied().collect();
+
+    let cred = g(CredentialTarget);
+    let send = g(SendVerb);
+    let exfil = g(Exfil);
+    let cred_combo = if cred > 0.0 && (send > 0.0 || exfil > 0.0) {
+        (2.0 * (cred + send + exfil)).min(0.9) - cred.max(send).max(exfil)
+    } else {
+        0.0
+    };
+    parts.push(cred_combo.max(0.0));
+    let directed = g(Override)
+        .max(g(NewRole))
+        .max(g(Addressee))
+        .max(g(Secrecy))
+        .max(g(Authority))
+        .max(g(Tamper))
+        .max(g(RoleTag))
+        .max(g(TurnMarker))
+        .max(g(Urgency));
+    let action = g(Exec) + cred + send + exfil;
+    if directed >= 0.2 && action >= 0.04 {
+        parts.push(0.2);
+    }
+    if hidden_weight >= 0.1 {
+        parts.push(0.25);
+    }
+    if g(HiddenStyle) > 0.0 && parts.iter().filter(|w| **w >= 0.05).count() >= 2 {
+        parts.push(0.25);
+    }
+    let score = noisy_or(&parts);
+    if score < 0.05 {
+        return None;
+    }
+
+    let mut kinds = BTreeSet::new();
+    let addressed = g(Override)
+        .max(g(NewRole))
+        .max(g(Addressee))
+        .max(g(Secrecy))
+        .max(g(Authority))
+        .max(g(Tamper))
+        .max(g(Urgency).min(0.3));
+    if addressed >= 0.15 {
+        kinds.insert(SignalKind::AddressedToModel);
+    }
+    if g(RoleTag).max(g(TurnMarker)) >= 0.15 {
+        kinds.insert(SignalKind::FakeRoleTag);
+    }
+    if cred >= 0.1 || (cred > 0.0 && cred_combo >= 0.2) {
+        kinds.insert(SignalKind::CredentialRequest);
+    }
+    if exfil >= 0.1 || (exfil > 0.0 && send >= 0.08) {
+        kinds.insert(SignalKind::ExfilUrl);
+    }
+    if hidden_weight >= 0.1 || g(HiddenStyle) > 0.0 {
+        kinds.insert(SignalKind::HiddenComment);
+    }
+    if kinds.is_empty() {
+        kinds.insert(SignalKind::AddressedToModel);
+    }
+    let start = cluster.first().map_or(0, |h| h.start);
+    let end = cluster.iter().map(|h| h.end).max().unwrap_or(start);
+    Some(Scored {
+        range: start..end,
+        score,
+        kinds,
+    })
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct AgentSentence {
+    score: f32,
+    credential: bool,
+    vocative: bool,
+}
+
+// Sentence analysis around an agent word. Small word lists, matched on whole words of the
+// lower-cased sentence; only runs where an agent is named, which ordinary docs rarely do.
+const SENSITIVE_VERBS: &[&str] = &[
+    "read",
+    "send",
+    "upload",
+    "post",
+    "copy",
+    "paste",
+    "dump",
+    "print",
+    "export",
+    "zip",
+    "tar",
+    "encode",
+    "delete",
+    "tell",
+    "approve",
+    "mirror",
+    "grab",
+    "set",
+    "remove",
+    "disable",
+    "edit",
+    "add",
+    "append",
+    "run",
+    "execute",
+    "install",
+    "commit",
+    "push",
+    "fetch",
+    "forward",
+    "share",
+    "include",
+    "quote",
+    "leak",
+    "register",
+    "sync",
+    "exfiltrate",
+    "transmit",
+    "email",
+    "grant",
+    "modify",
+    "write",
+    "output",
+];
+const SENSITIVE_OBJECTS: &[(&str, bool)] = &[
+    ("ssh", true),
+    ("id_rsa", true),
+    ("credential", true),
+    ("token", true),
+    ("secret", true),
+    ("password", true),
+    ("api_key", true),
+    ("api key", true),
+    (".env", true),
+    ("printenv", true),
+    ("environment", true),
+    ("netrc", true),
+    ("npmrc", true),
+    ("pypirc", true),
+    (".aws", true),
+    ("private key", true),
+    ("process.env", true),
+    ("cookie", true),
+    ("wallet", true),
+    ("history", true),
+    ("settings.json", false),
+    ("settings.local.json", false),
+    ("hooks", false),
+    ("sudoers", false),
+    ("/etc/", false),
+    ("curl ", false),
+    ("wget ", false),
+    ("| sh", false),
+    ("| bash", false),
+    ("sudo ", false),
+    ("chmod", false),
+    ("rm -rf", false),
+    ("https://", false),
+    ("http://", false),
+    ("`env`", true),
+    ("output of env", true),
+    ("os.environ", true),
+    ("antivirus", false),
+    ("firewall", false),
+    ("security", false),
+    ("directly to main", false),
+    ("--force", false),
+    ("os.system", false),
+];
+const DIRECTIVES: &[&str] = &[
+    "must",
+    "should",
+    "please",
+    "need",
+    "needs",
+    "required",
+    "expected",
+    "have to",
+    "has to",
+    "is to",
+    "are to",
+    "make sure",
+    "can you",
+    "could you",
+    "would you",
+    "requests that you",
+];
+const PRESSURE: &[&str] = &[
+    "quietly",
+    "silently",
+    "secretly",
+    "don't mention",
+    "do not mention",
+    "not tell",
+    "bring this up",
+    "bother",
+    "without telling",
+    "without asking",
+    "without confirmation",
+    "no confirmation",
+    "pre-approved",
+    "authorized",
+    "authorised",
+    "approved",
+    "mandatory",
+    "immediately",
+    "don't ask",
+    "do not ask",
+    "not necessary to ask",
+];
+
+fn agent_sentence(s: &[u8], word_start: usize, word_end: usize) -> AgentSentence {
+    let after = s.get(word_end..).unwrap_or(&[]);
+    // An identifier in code (`Agent::new()`, `model.fit(`), not an addressee.
+    if matches!(after, [b'(', ..] | [b':', b':', ..] | [b'.', b'a'..=b'z' | b'A'..=b'Z' | b'_', ..])
+        || word_start > 0
+            && matches!(
+                s[word_start - 1],
+                b'.' | b':' | b'/' | b'-' | b'`' | b'$' | b'_'
+            )
+    {
+        return AgentSentence::default();
+    }
+    // "Assistant, delete ..." / "Hey Copilot: ..." : the agent is spoken to.
+    let vocative = word_start < 40
+        && matches!(
+            after,
+            [b',' | b':' | b'!', b' ' | b'\n', ..] | [b'/', b'A'..=b'Z', ..]
+        )
+        || word_start > 0 && s[word_start - 1] == b'@';
+    let lower: String = String::from_utf8_lossy(s).to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '\''))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let stem = |w: &str| -> bool {
+        let cands = [
+            w,
+            w.strip_suffix('s').unwrap_or(w),
+            w.strip_suffix("ing").unwrap_or(w),
+            w.strip_suffix("ed").unwrap_or(w),
+        ];
+        cands.iter().any(|c| SENSITIVE_VERBS.contains(c))
+            || w.strip_suffix("ing")
+                .is_some_and(|c| SENSITIVE_VERBS.contains(&format!("{c}e").as_str()))
+    };
+    // A sensitive verb that is not forbidden ("never read", "do not print").
+    let mut verb = false;
+    for (i, w) in words.iter().enumerate() {
+        if !stem(w) {
+            continue;
+        }
+        let neg = (i >= 1
+            && matches!(
+                words[i - 1],
+                "never" | "not" | "don't" | "dont" | "or" | "nor"
+            ))
+            || (i >= 2 && matches!(words[i - 2], "never" | "not" | "don't"));
+        if !neg {
+            verb = true;
+            break;
+        }
+    }
+    if !verb {
+        return AgentSentence {
+            vocative,
+            ..AgentSentence::default()
+        };
+    }
+    let mut object = false;
+    let mut credential = false;
+    for (o, cred) in SENSITIVE_OBJECTS {
+        if lower.contains(o) {
+            object = true;
+            credential |= cred;
+        }
+    }
+    let directive = DIRECTIVES.iter().any(|d| {
+        lower
+            .match_indices(d)
+            .any(|(i, _)| is_word_at(lower.as_bytes(), i, i + d.len()))
+    });
+    let pressure = PRESSURE.iter().any(|p| lower.contains(p));
+    let mut score: f32 = 0.0;
+    if object {
+        score = if directive || vocative { 0.5 } else { 0.3 };
+    } else if vocative || (directive && pressure) {
+        score = 0.4;
+    }
+    if pressure && score > 0.0 {
+        score += 0.15;
+    }
+    AgentSentence {
+        score: score.min(0.8),
+        credential: credential && object,
+        vocative,
+    }
+}
+
+fn is_word_at(b: &[u8], start: usize, end: usize) -> bool {
+    let w = |x: u8| x.is_ascii_alphanumeric() || x == b'_';
+    (start == 0 || !w(b[start - 1])) && (end >= b.len() || !w(b[end]))
+}
+
+/// The sentence around `start..end`: back to the previous sentence end or line break,
+/// forward to the next, each at most a few hundred bytes away.
+fn sentence_bounds(text: &[u8], start: usize, end: usize) -> (usize, usize) {
+    let lo = start.saturating_sub(240);
+    let mut s = lo;
+    let mut i = start;
+    while i > lo {
+        let b = text[i - 1];
+        if b == b'\n'
+            || b == b'>' && i >= 2 && text[i - 2] == b'-'
+            || (matches!(b, b'.' | b'!' | b'?')
+                && text.get(i).is_some_and(|c| c.is_ascii_whitespace()))
+        {
+            s = i;
+            break;
+        }
+        i -= 1;
+    }
+    let hi = (end + 320).min(text.len());
+    let mut e = hi;
+    let mut j = end;
+    while j < hi {
+        let b = text[j];
+        let next_line_starts_item = || {
+            text[j + 1..hi]
+                .iter()
+                .find(|c| **c != b' ' && **c != b'\t')
+                .map_or(true, |c| {
+                    matches!(
+                        c,
+                        b'*' | b'-' | b'#' | b'|' | b'>' | b'`' | b'\n' | b'0'..=b'9'
+                    )
+                })
+        };
+        if b == b'\n' && next_line_starts_item()
+            || (matches!(b, b'.' | b'!' | b'?')
+                && text.get(j + 1).map_or(true, |c| c.is_ascii_whitespace()))
+        {
+            e = j + 1;
+            break;
+        }
+        j += 1;
+    }
+    (s, e.max(s))
+}
+
+/// A pattern that starts or ends with a letter must not be the middle of a longer word:
+/// "ignore" in ".gitignore", "llm" in "allmost".
+fn on_word_boundaries(bytes: &[u8], start: usize, end: usize) -> bool {
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    if start > 0 && word(bytes[start]) && word(bytes[start - 1]) {
+        return false;
+    }
+    if end < bytes.len() && end > 0 && word(bytes[end - 1]) && word(bytes[end]) {
+        // Plurals and simple inflections still count ("instructions" ends the phrase).
+        return false;
+    }
+    true
+}
+
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn excerpt(text: &str, range: Range<usize>) -> String {
+    let start = floor_boundary(text, range.start.saturating_sub(20));
+    let end = floor_boundary(text, range.end.saturating_add(20).min(range.start + 200));
+    let end = end.max(start);
+    excerpt_str(&text[start..end])
+}
+
+fn excerpt_str(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = 0usize;
+    let mut last_space = false;
+    for c in s.chars() {
+        if chars >= EXCERPT_MAX_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_whitespace() {
+            if !last_space {
+                out.push(' ');
+                chars += 1;
+            }
+            last_space = true;
+            continue;
+        }
+        last_space = false;
+        if c.is_control() || invisible_class(c).is_some() {
+            let esc = format!("\\u{{{:x}}}", c as u32);
+            chars += esc.len();
+            out.push_str(&esc);
+        } else {
+            out.push(c);
+            chars += 1;
+        }
+    }
+    out.trim().to_string()
+}
+
+// ---- invisible characters --------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Invisible {
+    Tag,
+    ZeroWidth,
+    Bidi,
+}
+
+fn invisible_class(c: char) -> Option<Invisible> {
+    match c as u32 {
+        0xE0000..=0xE007F => Some(Invisible::Tag),
+        0x200B..=0x200D | 0x2060..=0x2064 | 0xFEFF | 0x180E => Some(Invisible::ZeroWidth),
+        0x202A..=0x202E | 0x2066..=0x2069 => Some(Invisible::Bidi),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct InvisibleAt {
+    pos: usize,
+    len: usize,
+    class: Invisible,
+    ch: char,
+}
+
+fn find_invisible(text: &str) -> Vec<InvisibleAt> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    // All of these start with one of three lead bytes; plain ASCII text is skipped at
+    // memchr speed.
+    for pos in memchr::memchr3_iter(0xE2, 0xEF, 0xF3, bytes) {
+        if pos == 0 && bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            continue; // a byte-order mark at the very start is ordinary
+        }
+        let Some(c) = text.get(pos..).and_then(|s| s.chars().next()) else {
+            continue;
+        };
+        if let Some(class) = invisible_class(c) {
+            out.push(InvisibleAt {
+                pos,
+                len: c.len_utf8(),
+                class,
+                ch: c,
+            });
+        }
+    }
+    out
+}
+
+fn char_before(text: &str, pos: usize) -> Option<char> {
+    text.get(..pos).and_then(|s| s.chars().next_back())
+}
+
+fn is_emoji_like(c: char) -> bool {
+    matches!(c as u32, 0x2600..=0x27BF | 0x1F000..=0x1FAFF | 0xFE0F)
+}
+
+fn invisible_signals(text: &str, inv: &[InvisibleAt], out: &mut Vec<Signal>) {
+    // Unicode tag runs: ASCII smuggled as U+E0020..U+E007E. A subdivision flag
+    // (black flag, a few tags, cancel tag) is the one ordinary use.
+    let mut i = 0;
+    let mut zw_count = 0usize;
+    let mut zw_in_word = 0usize;
+    let mut zw_first: Option<usize> = None;
+    while i < inv.len() {
+        let a = inv[i];
+        match a.class {
+            Invisible::Tag => {
+                let mut j = i;
+                let mut decoded = String::new();
+                while j < inv.len()
+                    && inv[j].class == Invisible::Tag
+                    && (j == i || inv[j].pos == inv[j - 1].pos + inv[j - 1].len)
+                {
+                    let v = inv[j].ch as u32 - 0xE0000;
+                    if (0x20..0x7F).contains(&v) {
+                        decoded.push(char::from_u32(v).unwrap_or('?'));
+                    }
+                    j += 1;
+                }
+                let last = inv[j - 1];
+                let is_flag = char_before(text, a.pos) == Some('\u{1F3F4}')
+                    && last.ch == '\u{E007F}'
+                    && j - i <= 8;
+                if !is_flag {
+                    let score = if decoded.len() >= 4 { 0.95 } else { 0.6 };
+                    out.push(Signal {
+                        kind: SignalKind::InvisibleChars,
+                        byte_range: a.pos..last.pos + last.len,
+                        line: 0,
+                        excerpt: format!(
+                            "{} Unicode tag characters spelling: {}",
+                            j - i,
+                            excerpt_str(&decoded)
+                        ),
+                        score,
+                    });
+                }
+                i = j;
+                continue;
+            }
+            Invisible::Bidi => {
+                out.push(Signal {
+                    kind: SignalKind::InvisibleChars,
+                    byte_range: a.pos..a.pos + a.len,
+                    line: 0,
+                    excerpt: format!(
+                        "bidi control U+{:04X} near: {}",
+                        a.ch as u32,
+                        excerpt(text, a.pos..a.pos + a.len)
+                    ),
+                    score: 0.6,
+                });
+            }
+            Invisible::ZeroWidth => {
+                let prev = char_before(text, a.pos);
+                // Emoji ZWJ sequences and joiners in scripts that need them are ordinary.
+                let ordinary = a.ch == '\u{200D}' && prev.is_some_and(is_emoji_like)
+                    || a.ch == '\u{200C}' && prev.is_some_and(|c| !c.is_ascii());
+                if !ordinary {
+                    zw_count += 1;
+                    zw_first.get_or_insert(a.pos);
+                    let next = text.get(a.pos + a.len..).and_then(|s| s.chars().next());
+                    if prev.is_some_and(|c| c.is_ascii_alphabetic())
+                        && next.is_some_and(|c| {
+                            c.is_ascii_alphabetic() || invisible_class(c).is_some()
+                        })
+                    {
+                        zw_in_word += 1;
+                    }
+                }
+            }
+        }
+        i += 1;
+    }
+    if let Some(first) = zw_first {
+        let score = if zw_in_word >= 2 || zw_count >= 8 {
+            0.8
+        } else if zw_count >= 3 {
+            0.5
+        } else {
+            0.2
+        };
+        out.push(Signal {
+            kind: SignalKind::InvisibleChars,
+            byte_range: first..first + 3,
+            line: 0,
+            excerpt: format!("{zw_count} zero-width characters ({zw_in_word} inside words)"),
+            score,
+        });
+    }
+}
+
+/// Maps offsets in the stripped copy back to the original text.
+struct OffsetMap {
+    // (offset in stripped text, bytes removed before it)
+    marks: Vec<(usize, usize)>,
+}
+
+impl OffsetMap {
+    fn original(&self, stripped: usize) -> usize {
+        let idx = self.marks.partition_point(|(s, _)| *s <= stripped);
+        let removed = if idx == 0 { 0 } else { self.marks[idx - 1].1 };
+        stripped + removed
+    }
+}
+
+fn strip_invisible(text: &str, inv: &[InvisibleAt]) -> (String, OffsetMap) {
+    let mut out = String::with_capacity(text.len());
+    let mut marks = Vec::with_capacity(inv.len());
+    let mut cursor = 0;
+    let mut removed = 0;
+    for a in inv {
+        if a.pos < cursor {
+            continue;
+        }
+        out.push_str(&text[cursor..a.pos]);
+        removed += a.len;
+        cursor = a.pos + a.len;
+        marks.push((out.len(), removed));
+    }
+    out.push_str(&text[cursor..]);
+    (out, OffsetMap { marks })
+}
+
+// ---- base64 ----------------------------------------------------------------------------
+
+const B64: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_');
+        c += 1;
+    }
+    t
+};
+
+fn is_b64(b: u8) -> bool {
+    B64[b as usize]
+}
+
+fn decode_b64(run: &str) -> Option<Vec<u8>> {
+    let cfg = GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
+    let body = run.trim_end_matches('=');
+    // Only runs that mix cases and digits the way encoded data does; long identifiers
+    // and paths rarely decode to prose anyway, this just saves the work.
+    if body.contains(['-', '_']) {
+        if body.contains(['+', '/']) {
+            return None;
+        }
+        GeneralPurpose::new(&base64::alphabet::URL_SAFE, cfg)
+            .decode(body)
+            .ok()
+    } else {
+        GeneralPurpose::new(&base64::alphabet::STANDARD, cfg)
+            .decode(body)
+            .ok()
+    }
+}
+
+fn readable_prose(bytes: &[u8]) -> bool {
+    if bytes.len() < 24 {
+        return false;
+    }
+    let printable = bytes
+        .iter()
+        .filter(|b| matches!(b, 0x20..=0x7E | b'\n' | b'\t' | b'\r'))
+        .count();
+    let spaces = bytes.iter().filter(|b| **b == b' ').count();
+    let letters = bytes.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    printable * 100 >= bytes.len() * 95 && spaces >= 3 && letters * 2 >= bytes.len()
+}
+
+/// A one-paragraph summary of `signals` that is safe to show the agent: it names kinds,
+/// lines and counts, and never quotes the scanned content.
+pub fn summarize(signals: &[Signal]) -> String {
+    if signals.is_empty() {
+        return "no injection signals".to_string();
+    }
+    let mut by_kind: std::collections::BTreeMap<SignalKind, Vec<usize>> = Default::default();
+    for s in signals {
+        by_kind.entry(s.kind).or_default().push(s.line);
+    }
+    let mut parts = Vec::new();
+    for (kind, mut lines) in by_kind {
+        lines.sort_unstable();
+        lines.dedup();
+        let shown: Vec<String> = lines.iter().take(5).map(|l| l.to_string()).collect();
+        let more = if lines.len() > 5 {
+            format!(" and {} more", lines.len() - 5)
+        } else {
+            String::new()
+        };
+        let noun = if lines.len() == 1 { "line" } else { "lines" };
+        parts.push(format!(
+            "{} ({noun} {}{more})",
+            kind.describe(),
+            shown.join(", ")
+        ));
+    }
+    let top = signals.iter().map(|s| s.score).fold(0.0, f32::max);
+    format!(
+        "{} injection signal{} (highest confidence {:.2}): {}.",
+        signals.len(),
+        if signals.len() == 1 { "" } else { "s" },
+        top,
+        parts.join("; ")
+    )
+}
