@@ -132,7 +132,7 @@ fn create_key(path: &Path) -> Result<(), AuditError> {
         std::process::id(),
         crate::time_fmt::now_us()
     ));
-    write_private_file(&tmp, line.as_bytes())
+    write_private_file(&tmp, line.as_bytes(), true)
         .map_err(|e| key_err(path, format!("cannot write {}: {e}", tmp.display())))?;
     let linked = fs::hard_link(&tmp, path);
     let _ = fs::remove_file(&tmp);
@@ -158,7 +158,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     }
 }
 
-fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+fn write_private_file(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
     let mut opts = fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -168,7 +168,10 @@ fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     let mut f = opts.open(path)?;
     f.write_all(bytes)?;
-    f.sync_all()
+    if sync {
+        f.sync_all()?;
+    }
+    Ok(())
 }
 
 /// A checkpoint as stored in the log or in the witness file.
@@ -277,7 +280,9 @@ pub(crate) fn write_witness(path: &Path, w: &Witness) -> Result<(), AuditError> 
         crate::time_fmt::now_us()
     ));
     let body = serde_json::to_vec_pretty(w).map_err(|e| err(e.to_string()))?;
-    write_private_file(&tmp, &body).map_err(|e| err(format!("cannot write: {e}")))?;
+    // Not flushed: after a power cut the witness may be older than the
+    // log (weaker, never a false alarm); the key, by contrast, is synced.
+    write_private_file(&tmp, &body, false).map_err(|e| err(format!("cannot write: {e}")))?;
     fs::rename(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);
         err(format!("cannot replace: {e}"))

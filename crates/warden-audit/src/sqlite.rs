@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::types::{Value as SqlValue, ValueRef};
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 
@@ -26,6 +27,14 @@ use crate::store::{
 use crate::time_fmt::now_us;
 
 const SCHEMA_VERSION: i64 = 1;
+
+/// WAL size above which a closing store merges the WAL into the main file.
+///
+/// Stores close without merging (see `open`), so the next process to open
+/// the log rebuilds the WAL index by reading the whole WAL file: keeping
+/// it short keeps every hook's open cheap, and only the rare close that
+/// crosses this size pays for the merge and its fsyncs.
+const WAL_MERGE_BYTES: u64 = 512 * 1024;
 
 const SCHEMA: &str = "
 CREATE TABLE meta (
@@ -198,6 +207,25 @@ pub struct SqliteStore {
     witness_path: Option<PathBuf>,
 }
 
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        if self.opts.read_only {
+            return;
+        }
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        let big = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_MERGE_BYTES);
+        if big {
+            let inner = self.inner.get_mut().unwrap_or_else(|p| p.into_inner());
+            // Best effort and brief: a busy log is merged by a later close.
+            let _ = inner.conn.busy_timeout(Duration::from_millis(20));
+            let _ = inner
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+    }
+}
+
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore")
@@ -349,6 +377,11 @@ impl SqliteStore {
         };
         let mut conn = Connection::open_with_flags(&path, flags).map_err(sql)?;
         conn.busy_timeout(opts.busy_timeout).map_err(sql)?;
+        // The last connection to close would otherwise merge the WAL into
+        // the main file, with fsyncs: that would be paid by every hook
+        // process. Merging is left to SQLite's automatic checkpoints.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+            .map_err(sql)?;
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(sql)?;
@@ -608,6 +641,7 @@ impl SqliteStore {
             };
             tx.commit().map_err(self.sql("committing the append"))?;
             if let Some(cp) = cp {
+                self.sync_wal()?;
                 self.write_witness(cp)?;
             }
         }
@@ -627,6 +661,32 @@ impl SqliteStore {
             });
         }
         Ok(())
+    }
+
+    /// Flushes the write-ahead log to stable storage. Called before a
+    /// witness is written: with [`Durability::Normal`] a commit is not yet
+    /// on disk, and a witness that survives a power cut while the events it
+    /// covers do not would read as a cut-off tail.
+    fn sync_wal(&self) -> Result<(), AuditError> {
+        if self.opts.durability == Durability::Full {
+            return Ok(());
+        }
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        match std::fs::File::open(&wal) {
+            Ok(f) => f.sync_all().map_err(|source| AuditError::Io {
+                path: PathBuf::from(wal),
+                op: "syncing",
+                source,
+            }),
+            // Merged into the main file already (SQLite synced it then).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(AuditError::Io {
+                path: PathBuf::from(wal),
+                op: "opening",
+                source,
+            }),
+        }
     }
 
     fn write_witness(&self, cp: Checkpoint) -> Result<(), AuditError> {
@@ -673,6 +733,7 @@ impl SqliteStore {
             tx.commit().map_err(self.sql("committing the checkpoint"))?;
             cp
         };
+        self.sync_wal()?;
         self.write_witness(cp.clone())?;
         Ok(Some(cp))
     }

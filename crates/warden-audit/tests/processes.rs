@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use warden_audit::{AuditStore, EventFilter, Integrity, SqliteStore};
 
-use common::{child, event, opts, CHILD_ENV};
+use common::{child, event, long_timeout, opts, CHILD_ENV};
 
 /// The child's side: appends events and reports each returned seq on stdout.
 #[test]
@@ -23,10 +23,17 @@ fn child_appender() {
         return;
     };
     let worker = std::env::var("WORKER").unwrap_or_default();
-    let count: u64 = std::env::var("COUNT").ok().and_then(|c| c.parse().ok()).unwrap_or(u64::MAX);
+    let count: u64 = std::env::var("COUNT")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(u64::MAX);
     let reopen = std::env::var("REOPEN").is_ok();
     let dir = Path::new(&dir);
     let path = dir.join("audit.db");
+    // These tests are about losing nothing, not about how long a writer
+    // waits (that bound has its own test): on a loaded test machine 16
+    // writers can starve one past the 2 s default, so wait longer here.
+    let opts = |d: &Path| long_timeout(opts(d));
     let mut store = Some(SqliteStore::open(&path, opts(dir)).expect("open"));
     for i in 0..count {
         if reopen {
@@ -41,7 +48,10 @@ fn child_appender() {
 }
 
 fn spawn(dir: &Path, worker: &str, count: Option<u64>, reopen: bool) -> Child {
-    let mut env = vec![(CHILD_ENV, dir.display().to_string()), ("WORKER", worker.to_owned())];
+    let mut env = vec![
+        (CHILD_ENV, dir.display().to_string()),
+        ("WORKER", worker.to_owned()),
+    ];
     if let Some(c) = count {
         env.push(("COUNT", c.to_string()));
     }
@@ -58,8 +68,14 @@ fn spawn(dir: &Path, worker: &str, count: Option<u64>, reopen: bool) -> Child {
 
 /// (worker, i, seq) from the child's output.
 fn parse(line: &str) -> Option<(String, u64, u64)> {
-    let mut p = line.strip_prefix("SEQ ")?.split(' ');
-    Some((p.next()?.to_owned(), p.next()?.parse().ok()?, p.next()?.parse().ok()?))
+    // The harness may print "test child_appender ... " on the same line.
+    let at = line.find("SEQ ")?;
+    let mut p = line[at + 4..].split(' ');
+    Some((
+        p.next()?.to_owned(),
+        p.next()?.parse().ok()?,
+        p.next()?.parse().ok()?,
+    ))
 }
 
 #[test]
@@ -82,7 +98,10 @@ fn sixteen_processes_appending_a_thousand_events_each_lose_nothing() {
             "worker {name} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let lines: Vec<_> = String::from_utf8_lossy(&out.stdout).lines().filter_map(parse).collect();
+        let lines: Vec<_> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(parse)
+            .collect();
         assert_eq!(lines.len(), 1000, "worker {name} reported {}", lines.len());
         for (_, _, seq) in lines {
             assert!(reported.insert(seq), "seq {seq} handed out twice");
@@ -103,7 +122,12 @@ fn sixteen_processes_appending_a_thousand_events_each_lose_nothing() {
         let mine: Vec<u64> = all
             .iter()
             .filter(|e| e.session_id == name)
-            .map(|e| e.input.get("n").and_then(|n| n.as_u64()).unwrap_or(u64::MAX))
+            .map(|e| {
+                e.input
+                    .get("n")
+                    .and_then(|n| n.as_u64())
+                    .unwrap_or(u64::MAX)
+            })
             .filter(|n| *n != u64::MAX)
             .collect();
         assert!(mine.windows(2).all(|p| p[0] < p[1]), "{name} out of order");
@@ -118,7 +142,11 @@ fn processes_that_open_per_event_like_the_hook_interleave_safely() {
         .collect();
     for c in children {
         let out = c.wait_with_output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let store = SqliteStore::open(&dir.path().join("audit.db"), opts(dir.path())).unwrap();
     let r = store.verify().unwrap();
@@ -165,12 +193,13 @@ fn a_writer_killed_mid_write_leaves_a_log_that_verifies_and_holds_every_returned
         assert_eq!(r.integrity, Integrity::Ok);
         assert!(r.is_ok(), "round {round}: {r:?}");
         let all = store.events(&EventFilter::default()).unwrap();
-        let have: HashSet<(String, u64)> = all
-            .iter()
-            .map(|e| (e.session_id.clone(), e.seq))
-            .collect();
+        let have: HashSet<(String, u64)> =
+            all.iter().map(|e| (e.session_id.clone(), e.seq)).collect();
         for (w, _, seq) in &returned {
-            assert!(have.contains(&(w.clone(), *seq)), "returned event {w}/{seq} was lost");
+            assert!(
+                have.contains(&(w.clone(), *seq)),
+                "returned event {w}/{seq} was lost"
+            );
         }
     }
 }

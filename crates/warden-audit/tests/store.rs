@@ -57,7 +57,10 @@ fn stored_event_round_trips_every_field() {
     assert_eq!(read.reasons, e.reasons);
     assert_eq!(read.decision, Some(Decision::Ask));
     assert_eq!(read.result_len, Some(6));
-    assert_eq!(read.result_sha256.as_deref(), Some(hex::encode(chain::sha256(b"output")).as_str()));
+    assert_eq!(
+        read.result_sha256.as_deref(),
+        Some(hex::encode(chain::sha256(b"output")).as_str())
+    );
     assert_eq!(read.kind, EventKind::PreToolUse);
 }
 
@@ -66,9 +69,15 @@ fn unknown_kinds_survive_as_other() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     store
-        .append(NewEvent::new("s", "a", EventKind::Other("PreCompact".into())))
+        .append(NewEvent::new(
+            "s",
+            "a",
+            EventKind::Other("PreCompact".into()),
+        ))
         .unwrap();
-    store.append(NewEvent::new("s", "a", EventKind::Taint)).unwrap();
+    store
+        .append(NewEvent::new("s", "a", EventKind::Taint))
+        .unwrap();
     let evs = store.events(&EventFilter::default()).unwrap();
     assert_eq!(evs[0].kind, EventKind::Other("PreCompact".into()));
     assert_eq!(evs[1].kind, EventKind::Taint);
@@ -79,46 +88,85 @@ fn filters_select_by_session_decision_tool_since_and_after_seq() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     for i in 0..40 {
-        store.append(event(if i % 2 == 0 { "a" } else { "b" }, i)).unwrap();
+        store
+            .append(event(if i % 2 == 0 { "a" } else { "b" }, i))
+            .unwrap();
     }
     let all = store.events(&EventFilter::default()).unwrap();
     let check = |f: EventFilter, pred: &dyn Fn(&warden_audit::StoredEvent) -> bool| {
         let got = store.events(&f).unwrap();
         let want: Vec<_> = all.iter().filter(|e| pred(e)).cloned().collect();
         assert_eq!(got, want, "{f:?}");
-        assert!(!got.is_empty() || f.after_seq.is_some(), "{f:?} matched nothing");
+        assert!(
+            !got.is_empty() || f.after_seq.is_some(),
+            "{f:?} matched nothing"
+        );
     };
     check(
-        EventFilter { session: Some("a".into()), ..Default::default() },
+        EventFilter {
+            session: Some("a".into()),
+            ..Default::default()
+        },
         &|e| e.session_id == "a",
     );
     check(
-        EventFilter { decision: Some(Decision::Deny), ..Default::default() },
+        EventFilter {
+            decision: Some(Decision::Deny),
+            ..Default::default()
+        },
         &|e| e.decision == Some(Decision::Deny),
     );
     check(
-        EventFilter { tool: Some("Bash".into()), ..Default::default() },
+        EventFilter {
+            tool: Some("Bash".into()),
+            ..Default::default()
+        },
         &|e| e.tool.as_deref() == Some("Bash"),
     );
     check(
-        EventFilter { after_seq: Some(35), ..Default::default() },
+        EventFilter {
+            after_seq: Some(35),
+            ..Default::default()
+        },
         &|e| e.seq > 35,
     );
     let mid = all[20].ts_us;
     check(
-        EventFilter { since_us: Some(mid), ..Default::default() },
+        EventFilter {
+            since_us: Some(mid),
+            ..Default::default()
+        },
         &|e| e.ts_us >= mid,
     );
     check(
-        EventFilter { kind: Some(EventKind::UserPrompt), session: Some("a".into()), ..Default::default() },
+        EventFilter {
+            kind: Some(EventKind::UserPrompt),
+            session: Some("a".into()),
+            ..Default::default()
+        },
         &|e| e.kind == EventKind::UserPrompt && e.session_id == "a",
     );
     let last3 = store
-        .events(&EventFilter { limit: Some(3), from_end: true, ..Default::default() })
+        .events(&EventFilter {
+            limit: Some(3),
+            from_end: true,
+            ..Default::default()
+        })
         .unwrap();
-    assert_eq!(last3.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![38, 39, 40]);
-    let first3 = store.events(&EventFilter { limit: Some(3), ..Default::default() }).unwrap();
-    assert_eq!(first3.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(
+        last3.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![38, 39, 40]
+    );
+    let first3 = store
+        .events(&EventFilter {
+            limit: Some(3),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        first3.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
 }
 
 #[test]
@@ -128,7 +176,12 @@ fn sessions_summarise_counts_and_task() {
     let mut p = NewEvent::new("s1", "claude-code", EventKind::UserPrompt);
     p.input = json!({"prompt": "fix the flaky test"});
     store.append(p).unwrap();
-    for d in [Decision::Deny, Decision::Deny, Decision::Ask, Decision::Allow] {
+    for d in [
+        Decision::Deny,
+        Decision::Deny,
+        Decision::Ask,
+        Decision::Allow,
+    ] {
         let mut e = NewEvent::new("s1", "claude-code", EventKind::PreToolUse);
         e.tool = Some("Bash".into());
         e.decision = Some(d);
@@ -138,27 +191,46 @@ fn sessions_summarise_counts_and_task() {
     e.tool = Some("Read".into());
     e.decision = Some(Decision::Allow);
     store.append(e).unwrap();
-    store.set_session_flag("s2", "task", json!("refactor export")).unwrap();
+    store
+        .set_session_flag("s2", "task", json!("refactor export"))
+        .unwrap();
 
     let list = store.sessions(&SessionFilter::default()).unwrap();
     assert_eq!(list.len(), 2);
     assert_eq!(list[0].session_id, "s2", "most recent first");
     let s1 = &list[1];
-    assert_eq!((s1.events, s1.tool_calls, s1.denied, s1.asked), (5, 4, 2, 1));
+    assert_eq!(
+        (s1.events, s1.tool_calls, s1.denied, s1.asked),
+        (5, 4, 2, 1)
+    );
     assert_eq!(s1.task.as_deref(), Some("fix the flaky test"));
     assert_eq!(list[0].task.as_deref(), Some("refactor export"));
 
     let denied = store
-        .sessions(&SessionFilter { decision: Some(Decision::Deny), ..Default::default() })
+        .sessions(&SessionFilter {
+            decision: Some(Decision::Deny),
+            ..Default::default()
+        })
         .unwrap();
     assert_eq!(denied.len(), 1);
     assert_eq!(denied[0].session_id, "s1");
     let read = store
-        .sessions(&SessionFilter { tool: Some("Read".into()), ..Default::default() })
+        .sessions(&SessionFilter {
+            tool: Some("Read".into()),
+            ..Default::default()
+        })
         .unwrap();
-    assert_eq!(read.iter().map(|s| s.session_id.as_str()).collect::<Vec<_>>(), vec!["s2"]);
+    assert_eq!(
+        read.iter()
+            .map(|s| s.session_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["s2"]
+    );
     let future = store
-        .sessions(&SessionFilter { since_us: Some(i64::MAX), ..Default::default() })
+        .sessions(&SessionFilter {
+            since_us: Some(i64::MAX),
+            ..Default::default()
+        })
         .unwrap();
     assert!(future.is_empty());
 }
@@ -169,7 +241,8 @@ fn session_flags_are_shared_between_store_handles() {
     let a = open(dir.path());
     let b = open(dir.path());
     a.set_session_flag("s", "tainted", json!(true)).unwrap();
-    a.set_session_flag("s", "scope", json!({"paths": ["src/**"]})).unwrap();
+    a.set_session_flag("s", "scope", json!({"paths": ["src/**"]}))
+        .unwrap();
     b.set_session_flag("s", "tainted", json!(false)).unwrap();
     let flags = a.session_flags("s").unwrap();
     assert_eq!(flags.get("tainted"), Some(&json!(false)));
@@ -190,7 +263,10 @@ fn result_is_cut_at_the_limit_on_a_char_boundary_with_full_length_and_hash() {
     // 'é' spans bytes 9..11: the cut falls back to 9.
     assert_eq!(got.result.as_deref(), Some("abcdefghi"));
     assert_eq!(got.result_len, Some(text.len() as u64));
-    assert_eq!(got.result_sha256, Some(hex::encode(chain::sha256(text.as_bytes()))));
+    assert_eq!(
+        got.result_sha256,
+        Some(hex::encode(chain::sha256(text.as_bytes())))
+    );
     assert!(got.result_truncated());
     assert!(store.verify().unwrap().is_ok());
 }
@@ -243,11 +319,16 @@ fn redaction_happens_before_anything_reaches_the_files() {
         e.result = Some(format!("{}{MARKER}", "y".repeat(70_000)));
         e.extra = json!({"raw": MARKER});
         let got = store.append(e).unwrap();
-        store.set_session_flag("s", "secret", json!(MARKER)).unwrap();
+        store
+            .set_session_flag("s", "secret", json!(MARKER))
+            .unwrap();
         // The stored hash and length describe the redacted text.
         let red = format!("{}[REDACTED]", "y".repeat(70_000));
         assert_eq!(got.result_len, Some(red.len() as u64));
-        assert_eq!(got.result_sha256, Some(hex::encode(chain::sha256(red.as_bytes()))));
+        assert_eq!(
+            got.result_sha256,
+            Some(hex::encode(chain::sha256(red.as_bytes())))
+        );
         let evs = store.events(&EventFilter::default()).unwrap();
         let text = serde_json::to_string(&evs).unwrap();
         assert!(!text.contains(MARKER));
@@ -258,11 +339,16 @@ fn redaction_happens_before_anything_reaches_the_files() {
             let p = entry.unwrap().path();
             if p.is_file() {
                 let bytes = std::fs::read(&p).unwrap();
-                assert!(!contains(&bytes, MARKER.as_bytes()), "{} holds the secret", p.display());
+                assert!(
+                    !contains(&bytes, MARKER.as_bytes()),
+                    "{} holds the secret",
+                    p.display()
+                );
             }
         }
     }
-    // ... and after closing (WAL merged into the main file).
+    // ... and after the WAL is merged into the main file.
+    common::merge_wal(&path);
     let bytes = std::fs::read(&path).unwrap();
     assert!(!contains(&bytes, MARKER.as_bytes()));
     assert!(contains(&bytes, b"[REDACTED]"));
@@ -289,13 +375,19 @@ fn read_only_open_of_a_missing_log_is_not_found_and_never_creates_it() {
     let path = dir.path().join("audit.db");
     let mut o = opts(dir.path());
     o.read_only = true;
-    assert!(matches!(SqliteStore::open(&path, o.clone()), Err(AuditError::NotFound { .. })));
+    assert!(matches!(
+        SqliteStore::open(&path, o.clone()),
+        Err(AuditError::NotFound { .. })
+    ));
     assert!(!path.exists());
     open(dir.path()).append(event("s", 1)).unwrap();
     let ro = SqliteStore::open(&path, o).unwrap();
     assert_eq!(ro.events(&EventFilter::default()).unwrap().len(), 1);
     assert!(ro.verify().unwrap().is_ok());
-    assert!(matches!(ro.append(event("s", 2)), Err(AuditError::ReadOnly { .. })));
+    assert!(matches!(
+        ro.append(event("s", 2)),
+        Err(AuditError::ReadOnly { .. })
+    ));
 }
 
 #[test]
@@ -324,6 +416,7 @@ fn damaged_pages_are_reported_distinctly_by_verify() {
             store.append(event("s", i)).unwrap();
         }
     }
+    common::merge_wal(&path);
     let mut bytes = std::fs::read(&path).unwrap();
     let page = 4096;
     assert!(bytes.len() > 8 * page, "file too small: {}", bytes.len());
@@ -358,8 +451,14 @@ fn a_held_write_lock_yields_locked_after_the_bounded_wait() {
     let waited = t.elapsed();
     assert!(matches!(err, AuditError::Locked { .. }), "{err:?}");
     assert!(err.to_string().contains("locked"), "{err}");
-    assert!(waited >= Duration::from_millis(250), "gave up too early: {waited:?}");
-    assert!(waited < Duration::from_secs(3), "waited too long: {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(250),
+        "gave up too early: {waited:?}"
+    );
+    assert!(
+        waited < Duration::from_secs(3),
+        "waited too long: {waited:?}"
+    );
     // Readers are not blocked by the writer.
     assert_eq!(waiting.events(&EventFilter::default()).unwrap().len(), 1);
 
@@ -419,12 +518,17 @@ fn signing_key_is_created_private_and_refused_when_readable_by_others() {
     let store = open(dir.path());
     store.append(event("s", 1)).unwrap();
     let key = dir.path().join("keys/audit-signing.key");
-    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     drop(store);
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     let store = open(dir.path());
     match store.append(event("s", 2)) {
-        Err(AuditError::SigningKey { detail, .. }) => assert!(detail.contains("too open"), "{detail}"),
+        Err(AuditError::SigningKey { detail, .. }) => {
+            assert!(detail.contains("too open"), "{detail}")
+        }
         other => panic!("expected SigningKey error, got {other:?}"),
     }
     // Fail closed: nothing was appended without the key.
@@ -440,7 +544,9 @@ fn checkpoints_are_written_every_n_events_and_at_session_end() {
     for i in 1..=12 {
         store.append(event("s", i)).unwrap();
     }
-    store.append(NewEvent::new("s", "a", EventKind::SessionEnd)).unwrap();
+    store
+        .append(NewEvent::new("s", "a", EventKind::SessionEnd))
+        .unwrap();
     let seqs: Vec<u64> = store.checkpoints().unwrap().iter().map(|c| c.seq).collect();
     assert_eq!(seqs, vec![5, 10, 13]);
     let r = store.verify().unwrap();
@@ -462,14 +568,18 @@ fn cut_off_tail_is_detected_through_the_witness_even_without_db_checkpoints() {
     drop(store);
     // The attacker cuts the last 5 events and every checkpoint in the file.
     let c = rusqlite::Connection::open(&path).unwrap();
-    c.execute_batch("DELETE FROM events WHERE seq > 15; DELETE FROM checkpoints;").unwrap();
+    c.execute_batch("DELETE FROM events WHERE seq > 15; DELETE FROM checkpoints;")
+        .unwrap();
     drop(c);
     let r = open(dir.path()).verify().unwrap();
     assert!(r.first_break.is_none(), "the remaining chain is intact");
     assert!(!r.is_ok());
     assert_eq!(r.witness, WitnessStatus::Failed { seq: 20 });
     assert!(r.checkpoint_problems.iter().any(|p| p.kind
-        == CheckpointProblemKind::Truncated { signed_seq: 20, last_seq: 15 }));
+        == CheckpointProblemKind::Truncated {
+            signed_seq: 20,
+            last_seq: 15
+        }));
 }
 
 #[test]
@@ -491,7 +601,10 @@ fn cut_off_tail_is_detected_through_a_db_checkpoint() {
     let r = SqliteStore::open(&path, o).unwrap().verify().unwrap();
     assert_eq!(r.witness, WitnessStatus::Missing);
     assert!(r.checkpoint_problems.iter().any(|p| p.kind
-        == CheckpointProblemKind::Truncated { signed_seq: 10, last_seq: 7 }));
+        == CheckpointProblemKind::Truncated {
+            signed_seq: 10,
+            last_seq: 7
+        }));
 }
 
 /// The documented limit: events after the last checkpoint can be cut unnoticed.
@@ -510,7 +623,8 @@ fn cutting_only_unanchored_events_is_not_detectable() {
     assert_eq!(store.verify().unwrap().unanchored_events(), 5);
     drop(store);
     let c = rusqlite::Connection::open(&path).unwrap();
-    c.execute_batch("DELETE FROM events WHERE seq > 12").unwrap();
+    c.execute_batch("DELETE FROM events WHERE seq > 12")
+        .unwrap();
     drop(c);
     let r = open(dir.path()).verify().unwrap();
     assert!(r.is_ok(), "{r:?}");
@@ -548,12 +662,28 @@ fn forged_and_altered_checkpoints_are_detected() {
     )
     .unwrap();
     // And the genuine one altered to claim a later seq.
-    c.execute("UPDATE checkpoints SET seq = 99 WHERE key_id != 'forged'", []).unwrap();
+    c.execute(
+        "UPDATE checkpoints SET seq = 99 WHERE key_id != 'forged'",
+        [],
+    )
+    .unwrap();
     drop(c);
     let r = open(dir.path()).verify().unwrap();
-    let kinds: Vec<_> = r.checkpoint_problems.iter().map(|p| p.kind.clone()).collect();
-    assert!(kinds.contains(&CheckpointProblemKind::UntrustedKey { key_id: "forged".into() }), "{kinds:?}");
-    assert!(kinds.contains(&CheckpointProblemKind::BadSignature), "{kinds:?}");
+    let kinds: Vec<_> = r
+        .checkpoint_problems
+        .iter()
+        .map(|p| p.kind.clone())
+        .collect();
+    assert!(
+        kinds.contains(&CheckpointProblemKind::UntrustedKey {
+            key_id: "forged".into()
+        }),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&CheckpointProblemKind::BadSignature),
+        "{kinds:?}"
+    );
     assert!(!r.is_ok());
 }
 
@@ -568,9 +698,17 @@ fn rewriting_history_with_recomputed_hashes_is_caught_by_the_signed_head() {
     store.checkpoint_now().unwrap();
     let log_id = store.log_id().to_owned();
     drop(store);
-    rewrite_and_rechain(&path, &log_id, 3, "UPDATE events SET decision = 'deny' WHERE seq = 3 AND decision = 'allow'");
+    rewrite_and_rechain(
+        &path,
+        &log_id,
+        3,
+        "UPDATE events SET decision = 'deny' WHERE seq = 3 AND decision = 'allow'",
+    );
     let r = open(dir.path()).verify().unwrap();
-    assert!(r.first_break.is_none(), "the rewritten chain is self-consistent: {r:?}");
+    assert!(
+        r.first_break.is_none(),
+        "the rewritten chain is self-consistent: {r:?}"
+    );
     assert!(r
         .checkpoint_problems
         .iter()

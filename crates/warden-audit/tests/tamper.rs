@@ -16,9 +16,25 @@ use common::{event, opts, rechain};
 const EVENTS: i64 = 30;
 
 const COLUMNS: [&str; 19] = [
-    "seq", "ts_us", "session_id", "agent", "kind", "cwd", "tool", "tool_use_id", "input",
-    "decision", "rule", "reasons", "latency_us", "result", "result_len", "result_sha256", "extra",
-    "prev_hash", "hash",
+    "seq",
+    "ts_us",
+    "session_id",
+    "agent",
+    "kind",
+    "cwd",
+    "tool",
+    "tool_use_id",
+    "input",
+    "decision",
+    "rule",
+    "reasons",
+    "latency_us",
+    "result",
+    "result_len",
+    "result_sha256",
+    "extra",
+    "prev_hash",
+    "hash",
 ];
 
 struct Template {
@@ -44,6 +60,7 @@ fn template() -> &'static Template {
         let log_id = store.log_id().to_owned();
         assert!(store.verify().unwrap().is_ok());
         drop(store);
+        common::merge_wal(&dir.path().join("audit.db"));
         Template { dir, log_id }
     })
 }
@@ -74,7 +91,11 @@ fn changed(col: &str, v: Value, pick: u32) -> Value {
     match v {
         Value::Integer(i) => {
             let d = i64::from(pick % 1000) + 1;
-            Value::Integer(if col == "seq" { i + 1000 + d } else { i.wrapping_add(d) })
+            Value::Integer(if col == "seq" {
+                i + 1000 + d
+            } else {
+                i.wrapping_add(d)
+            })
         }
         Value::Text(s) => {
             let chars: Vec<char> = s.chars().collect();
@@ -106,18 +127,26 @@ fn changed(col: &str, v: Value, pick: u32) -> Value {
 }
 
 fn get(c: &Connection, col: &str, seq: i64) -> Value {
-    c.query_row(&format!("SELECT {col} FROM events WHERE seq = ?1"), [seq], |r| r.get(0))
-        .unwrap()
+    c.query_row(
+        &format!("SELECT {col} FROM events WHERE seq = ?1"),
+        [seq],
+        |r| r.get(0),
+    )
+    .unwrap()
 }
 
 fn set(c: &Connection, col: &str, seq: i64, v: &Value) {
     let n = c
-        .execute(&format!("UPDATE events SET {col} = ?1 WHERE seq = ?2"), rusqlite::params![v, seq])
+        .execute(
+            &format!("UPDATE events SET {col} = ?1 WHERE seq = ?2"),
+            rusqlite::params![v, seq],
+        )
         .unwrap();
     assert_eq!(n, 1);
 }
 
-const CONTENT: &str = "ts_us, session_id, agent, kind, cwd, tool, tool_use_id, input, decision, rule, \
+const CONTENT: &str =
+    "ts_us, session_id, agent, kind, cwd, tool, tool_use_id, input, decision, rule, \
      reasons, latency_us, result, result_len, result_sha256, extra, prev_hash, hash";
 
 fn swap(c: &Connection, a: i64, b: i64) {
@@ -199,7 +228,13 @@ fn apply(c: &Connection, t: &Tamper) -> Option<i64> {
             let name = COLUMNS[col];
             let nullable = matches!(
                 name,
-                "tool" | "tool_use_id" | "decision" | "rule" | "latency_us" | "result" | "result_len"
+                "tool"
+                    | "tool_use_id"
+                    | "decision"
+                    | "rule"
+                    | "latency_us"
+                    | "result"
+                    | "result_len"
                     | "result_sha256"
             );
             if !nullable || get(c, name, seq) == Value::Null {
@@ -209,7 +244,8 @@ fn apply(c: &Connection, t: &Tamper) -> Option<i64> {
             Some(seq)
         }
         Tamper::Delete { seq } => {
-            c.execute("DELETE FROM events WHERE seq = ?1", [seq]).unwrap();
+            c.execute("DELETE FROM events WHERE seq = ?1", [seq])
+                .unwrap();
             Some(seq)
         }
         Tamper::Swap { a, b } => {

@@ -180,3 +180,11 @@ pub fn rechain(c: &rusqlite::Connection, log_id: &str, from: u64) {
         prev = h;
     }
 }
+
+/// Merges the write-ahead log into the main file, so that the main file
+/// alone holds everything (for tests that copy or damage it).
+pub fn merge_wal(path: &Path) {
+    let c = rusqlite::Connection::open(path).expect("open raw");
+    c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .expect("checkpoint");
+}
