@@ -136,6 +136,9 @@ impl InjectionDetector {
         // case folding, which halves its size.
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
+            // Hundreds of patterns with common first bytes: no prefilter would pay for its
+            // construction.
+            .prefilter(false)
             .kind(Some(kind))
             .build(PHRASES.iter().map(|p| p.text))
             // The table is a compile-time constant of a few hundred short phrases; a build

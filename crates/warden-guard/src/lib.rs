@@ -14,6 +14,11 @@
 //!   feeds a small scorer that needs several weak cues in one passage before it reports,
 //!   because documentation is full of imperatives. [`summarize`] turns signals into a
 //!   sentence that is safe to show the agent (it never quotes the content).
+//!   [`InjectionDetector::new`] builds a compact automaton in under a millisecond (for the
+//!   hook, a process per tool call); [`InjectionDetector::new_dfa`] takes several
+//!   milliseconds and scans about twice as fast (for long-running or bulk scanning).
+//!   Precision and recall over the labelled corpus in `tests/corpus/` are printed by
+//!   `cargo test -p warden-guard --test eval -- --nocapture`.
 //! - [`SessionState`] is what the hook persists per session (a small JSON object): the
 //!   first taint and its source, whether a secret was seen, the task and scope, a halt.
 //! - [`narrow`] tightens the policy's verdict for a tainted session ([`TaintConfig`]:
