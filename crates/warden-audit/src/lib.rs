@@ -40,6 +40,32 @@
 //! default): a binary parses [`cli::LogArgs`] with clap, opens a store and
 //! calls [`cli::run`].
 //!
+//! # Durability and files
+//!
+//! The default [`Durability::Normal`] is SQLite's `synchronous=NORMAL` in
+//! WAL mode: an append that returned survives the writer being killed (the
+//! tests kill writers with SIGKILL), while a power cut may lose the last
+//! appends without corrupting the file. [`Durability::Full`] flushes every
+//! append (one fsync each: a few hundred appends per second on an ordinary
+//! disk, which is why it is not the default). Before a checkpoint's witness
+//! is written the WAL is flushed either way, so a power cut never makes an
+//! honest log look cut short.
+//!
+//! A store closes without merging the WAL into the main file (that merge and
+//! its fsyncs would otherwise be paid by every hook process); the WAL is
+//! merged by SQLite as it grows and by a closing store once it passes
+//! 512 KiB. The log is therefore `audit.db` *plus* `audit.db-wal`: copy
+//! both, or use `warden log export`.
+//!
+//! # The interface a second backend implements
+//!
+//! [`AuditStore`] uses only this crate's types: [`NewEvent`] in,
+//! [`StoredEvent`], [`SessionSummary`] and [`VerifyReport`] out, filters
+//! [`EventFilter`] / [`SessionFilter`], errors [`AuditError`] (backend errors
+//! boxed in [`AuditError::Backend`]). The hash chain ([`chain`]) and the
+//! checkpoint format ([`Checkpoint`]) are defined over stored bytes, so a
+//! PostgreSQL store that stores the same canonical texts verifies the same.
+//!
 //! # What it is not
 //!
 //! - Not a policy engine: it records decisions, it does not make them.

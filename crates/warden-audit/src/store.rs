@@ -83,9 +83,10 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
-    /// True when the file is sound, the chain unbroken and no checkpoint problem found.
+    /// True when the file is not found damaged (or was not checked), the
+    /// chain is unbroken and no checkpoint problem was found.
     pub fn is_ok(&self) -> bool {
-        matches!(self.integrity, Integrity::Ok)
+        !matches!(self.integrity, Integrity::Damaged(_))
             && self.first_break.is_none()
             && self.checkpoint_problems.is_empty()
     }
