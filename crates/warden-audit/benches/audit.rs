@@ -9,6 +9,9 @@
 //! The large log is generated once into `$TMPDIR/warden-audit-bench-<N>/`
 //! (N = `WARDEN_AUDIT_BENCH_EVENTS`, default 1,000,000) and reused.
 
+// `u64::is_multiple_of` is newer than the workspace's rust-version.
+#![allow(unknown_lints, clippy::manual_is_multiple_of)]
+
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

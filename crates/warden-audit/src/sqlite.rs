@@ -527,6 +527,8 @@ impl SqliteStore {
         }
     }
 
+    // `u64::is_multiple_of` is newer than the workspace's rust-version.
+    #[allow(unknown_lints, clippy::manual_is_multiple_of)]
     fn checkpoint_due(&self, seq: u64, kind: &EventKind) -> bool {
         let c = &self.opts.checkpoints;
         c.enabled

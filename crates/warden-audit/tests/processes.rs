@@ -3,6 +3,9 @@
 //! The children are this test binary run again with [`common::CHILD_ENV`]
 //! set, executing only the ignored `child_appender` entry point.
 
+// `u64::is_multiple_of` is newer than the workspace's rust-version.
+#![allow(unknown_lints, clippy::manual_is_multiple_of)]
+
 mod common;
 
 use std::collections::HashSet;

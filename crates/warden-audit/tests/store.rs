@@ -1,5 +1,8 @@
 //! Behaviour of the SQLite store: what goes in, what comes out, and the faults.
 
+// `u64::is_multiple_of` is newer than the workspace's rust-version.
+#![allow(unknown_lints, clippy::manual_is_multiple_of)]
+
 mod common;
 
 use std::borrow::Cow;
