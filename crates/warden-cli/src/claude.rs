@@ -87,8 +87,6 @@ impl HookEvent {
 pub enum AdapterError {
     #[error("the {tool} call has no {field:?} string in tool_input, so warden cannot tell what it would do")]
     MissingField { tool: String, field: &'static str },
-    #[error("the hook payload has no tool_name")]
-    NoToolName,
 }
 
 fn string_field(tool: &str, input: &Value, field: &'static str) -> Result<String, AdapterError> {

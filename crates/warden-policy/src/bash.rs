@@ -11,6 +11,8 @@
 pub struct CommandRule {
     source: String,
     kind: Kind,
+    /// The same rule understood by meaning, when the shell analyser can read it.
+    semantic: Option<warden_shell::CommandPattern>,
 }
 
 #[derive(Debug, Clone)]
@@ -33,10 +35,17 @@ impl CommandRule {
         } else {
             Kind::Exact(collapse_spaces(spec))
         };
+        let semantic = warden_shell::CommandPattern::parse(spec).ok();
         CommandRule {
             source: spec.to_string(),
             kind,
+            semantic,
         }
+    }
+
+    /// The rule as the semantic analyser reads it.
+    pub fn semantic(&self) -> Option<&warden_shell::CommandPattern> {
+        self.semantic.as_ref()
     }
 
     /// The specifier as written.

@@ -181,6 +181,8 @@ pub struct CommandPart {
     pub text: String,
     /// The resolved program name.
     pub program: String,
+    /// The program and the wrappers that reached it (`sudo`, `bash`...), for finding rules.
+    pub programs: Vec<String>,
     /// Index into the analyser's own records, for semantic rule matching.
     pub index: usize,
 }
@@ -204,7 +206,9 @@ pub trait CommandAnalyzer: Send + Sync {
 pub struct AnalyzedCommand {
     pub view: CommandView,
     /// Whether a rule matches one part (by `CommandPart::index`).
-    pub matcher: Box<dyn Fn(&CommandRule, &CommandPart) -> bool + Send + Sync>,
+    /// The flag is true for allow rules, which must match the command itself, never only a
+    /// wrapper that reached it.
+    pub matcher: Box<dyn Fn(&CommandRule, &CommandPart, bool) -> bool + Send + Sync>,
 }
 
 /// Which pack rules are on.
@@ -223,10 +227,14 @@ impl CommandAnalyzer for TextAnalyzer {
         let parts: Vec<CommandPart> = crate::bash::split_compound(command)
             .into_iter()
             .enumerate()
-            .map(|(index, text)| CommandPart {
-                program: text.split_whitespace().next().unwrap_or("").to_string(),
-                text,
-                index,
+            .map(|(index, text)| {
+                let program = text.split_whitespace().next().unwrap_or("").to_string();
+                CommandPart {
+                    programs: vec![program.clone()],
+                    program,
+                    text,
+                    index,
+                }
             })
             .collect();
         let tree = serde_json::json!({ "analyser": "text", "commands": parts.iter().map(|p| p.text.clone()).collect::<Vec<_>>() });
@@ -236,7 +244,7 @@ impl CommandAnalyzer for TextAnalyzer {
                 tree,
                 ..CommandView::default()
             },
-            matcher: Box::new(|rule, part| rule.matches_text(&part.text)),
+            matcher: Box::new(|rule, part, _| rule.matches_text(&part.text)),
         }
     }
 }
@@ -526,7 +534,7 @@ impl Policy {
             command_rules_by_program,
             command_rules_any,
             packs,
-            analyzer: Box::new(TextAnalyzer),
+            analyzer: Box::new(crate::semantic::SemanticAnalyzer),
         })
     }
 
@@ -786,19 +794,23 @@ impl Policy {
         let mut every_part_allowed = !view.parts.is_empty();
         for part in &view.parts {
             let mut part_allowed = false;
-            let candidates = self
-                .command_rules_by_program
-                .get(&part.program)
-                .into_iter()
+            let mut candidates: Vec<usize> = part
+                .programs
+                .iter()
+                .filter_map(|p| self.command_rules_by_program.get(p))
                 .flatten()
-                .chain(self.command_rules_any.iter());
-            for &i in candidates {
+                .chain(self.command_rules_any.iter())
+                .copied()
+                .collect();
+            candidates.sort_unstable();
+            candidates.dedup();
+            for i in candidates {
                 let rule = &self.rules[i];
                 let RuleTarget::Command(cmd) = &rule.target else {
                     continue;
                 };
-                let hit = (analyzed.matcher)(cmd, part)
-                    || (cmd.is_text_search() && cmd.matches_text_caseless(&part.text));
+                let for_allow = rule.list == RuleList::Allow;
+                let hit = (analyzed.matcher)(cmd, part, for_allow);
                 if hit {
                     part_allowed |= push_rule(rule, reasons, format!("command `{}`", part.text));
                 }
@@ -810,23 +822,6 @@ impl Policy {
                 }
             }
             every_part_allowed &= part_allowed;
-        }
-        // Text-search rules (`*DROP TABLE*`) also see the whole line: a statement split across
-        // a pipe or hidden in a here-string still reaches the database.
-        for &i in &self.command_rules_any {
-            let rule = &self.rules[i];
-            let RuleTarget::Command(cmd) = &rule.target else {
-                continue;
-            };
-            if rule.list != RuleList::Allow
-                && cmd.is_text_search()
-                && cmd.matches_text_caseless(command)
-                && !reasons
-                    .iter()
-                    .any(|r| r.rule.as_deref() == Some(rule.text.as_str()))
-            {
-                push_rule(rule, reasons, "the command line".into());
-            }
         }
         for hit in &view.pack_hits {
             let soft = hit.decision != Decision::Deny;

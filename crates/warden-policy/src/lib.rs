@@ -35,6 +35,7 @@ pub mod engine;
 pub mod lint;
 pub mod paths;
 pub mod rule;
+pub mod semantic;
 
 pub use action::Action;
 pub use config::{Decision, Layer, PolicyFile};

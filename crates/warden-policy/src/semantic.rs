@@ -1,0 +1,160 @@
+//! The engine's view of a command through `warden-shell`: every simple command after
+//! unwrapping, its effects, and the built-in packs' findings.
+
+use crate::bash::CommandRule;
+use crate::engine::{
+    AnalyzedCommand, CommandAnalyzer, CommandPart, CommandView, PackHit, PackSelection,
+};
+use crate::Decision;
+use std::sync::Arc;
+use warden_shell::packs::{self, PackDecision};
+use warden_shell::EffectKind;
+
+/// The semantic analyser: a rule `Bash(rm -rf*)` means "rm, recursive and forced" however it
+/// is spelled or wrapped.
+#[derive(Debug, Default)]
+pub struct SemanticAnalyzer;
+
+fn selection(packs: &PackSelection) -> packs::PackSelection {
+    let only = if packs.packs.is_empty() || packs.packs.iter().any(|p| p == "all") {
+        None
+    } else {
+        Some(packs.packs.clone())
+    };
+    packs::PackSelection {
+        only,
+        disabled: packs.disabled.clone(),
+    }
+}
+
+impl CommandAnalyzer for SemanticAnalyzer {
+    fn analyze(&self, command: &str, enabled: &PackSelection) -> AnalyzedCommand {
+        let analysis = Arc::new(warden_shell::analyze(command));
+        let mut view = CommandView {
+            effects_known: true,
+            ..CommandView::default()
+        };
+        for (index, cmd) in analysis.commands.iter().enumerate() {
+            let mut programs = vec![cmd.program.clone()];
+            programs.extend(
+                cmd.wrappers
+                    .iter()
+                    .filter_map(|w| w.split_whitespace().next())
+                    .map(str::to_string),
+            );
+            view.parts.push(CommandPart {
+                text: cmd.text.clone(),
+                program: cmd.program.clone(),
+                programs,
+                index,
+            });
+            view.effects_known &= cmd.known_program;
+            if SCRIPT_RUNNERS.contains(&cmd.program.as_str()) {
+                view.other_effects.push(format!(
+                    "`{}` runs project code warden cannot see",
+                    cmd.text
+                ));
+            } else if !cmd.known_program {
+                view.other_effects.push(format!(
+                    "`{}` is a program warden does not know",
+                    cmd.program
+                ));
+            }
+            for effect in &cmd.effects {
+                match (effect.kind, &effect.target) {
+                    (EffectKind::ReadPath, Some(path)) => view.reads.push(path.clone()),
+                    (EffectKind::WritePath | EffectKind::DeletePath, Some(path)) => {
+                        view.writes.push(path.clone())
+                    }
+                    (
+                        EffectKind::ReadPath | EffectKind::WritePath | EffectKind::DeletePath,
+                        None,
+                    ) => {
+                        view.other_effects
+                            .push(format!("{effect} on a path warden cannot tell"));
+                    }
+                    _ => view.other_effects.push(effect.to_string()),
+                }
+            }
+        }
+        for u in &analysis.unresolved {
+            view.unresolved.push(format!(
+                "warden cannot resolve part of this command: {} (`{}`)",
+                u.reason, u.text
+            ));
+        }
+        for hit in packs::evaluate(&analysis, &selection(enabled)) {
+            view.pack_hits.push(PackHit {
+                rule_id: hit.rule.to_string(),
+                decision: match hit.decision {
+                    PackDecision::Deny => Decision::Deny,
+                    PackDecision::Ask => Decision::Ask,
+                },
+                reason: hit.reason.to_string(),
+                command: hit.text,
+            });
+        }
+        view.tree = serde_json::json!({
+            "analyser": "warden-shell",
+            "commands": analysis.commands.iter().map(|c| serde_json::json!({
+                "command": c.text,
+                "via": c.wrappers,
+                "effects": c.effects.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "unresolved": analysis.unresolved.iter().map(|u| format!("{} ({})", u.reason, u.text)).collect::<Vec<_>>(),
+        });
+        let shared = Arc::clone(&analysis);
+        AnalyzedCommand {
+            view,
+            matcher: Box::new(
+                move |rule: &CommandRule, part: &CommandPart, for_allow: bool| {
+                    let Some(cmd) = shared.commands.get(part.index) else {
+                        return false;
+                    };
+                    match rule.semantic() {
+                        // A text rule (`*DROP TABLE*`) is about text that reaches something that
+                        // acts on it; `grep "DROP TABLE"` or `echo "never rm -rf /"` only read or
+                        // print it.
+                        Some(pattern) if !pattern.is_semantic() => {
+                            !only_reads(cmd) && pattern.matches(cmd)
+                        }
+                        Some(pattern) => {
+                            pattern.matches(cmd) || (!for_allow && pattern.matches_via_wrapper(cmd))
+                        }
+                        None => rule.matches_text(&cmd.text),
+                    }
+                },
+            ),
+        }
+    }
+}
+
+/// A program that only reads or prints its arguments: text in them is data, not an action
+/// (`grep "DROP TABLE" src/`, `echo "never rm -rf /"`, `git log --grep="force push"`).
+fn only_reads(cmd: &warden_shell::SimpleCommand) -> bool {
+    const READERS: &[&str] = &[
+        "echo", "printf", "grep", "egrep", "fgrep", "rg", "ag", "ack", "cat", "head", "tail",
+        "less", "more", "wc", "sort", "uniq", "ls", "diff", "file", "stat",
+    ];
+    const GIT_READS: &[&str] = &["log", "show", "grep", "diff", "blame", "status", "shortlog"];
+    let writes = cmd.effects.iter().any(|e| e.kind != EffectKind::ReadPath);
+    if writes {
+        return false;
+    }
+    READERS.contains(&cmd.program.as_str())
+        || (cmd.program == "git"
+            && cmd
+                .args
+                .iter()
+                .find(|a| !a.starts_with('-'))
+                .is_some_and(|sub| GIT_READS.contains(&sub.as_str())))
+}
+
+/// Programs that run code the analyser cannot see (project scripts, build files, test
+/// suites): known to the shell analyser, but never "safe by their effects".
+const SCRIPT_RUNNERS: &[&str] = &[
+    "npm", "npx", "yarn", "pnpm", "bun", "bunx", "deno", "node", "make", "cmake", "ninja", "just",
+    "task", "cargo", "go", "mvn", "gradle", "gradlew", "ant", "pip", "pip3", "python", "python3",
+    "uv", "poetry", "pytest", "tox", "nox", "ruby", "rake", "bundle", "perl", "php", "composer",
+    "dotnet", "swift", "jest", "vitest", "tsc", "docker", "podman",
+];
