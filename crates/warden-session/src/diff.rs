@@ -120,7 +120,7 @@ fn write_worktree_tree(ws: &Workspace, head: &str) -> Result<String, SessionErro
         .with_env("GIT_OPTIONAL_LOCKS", "0");
     // Starting from the worktree's index saves re-hashing every unchanged file; whatever it
     // claims, the tree written below is what gets checked and committed.
-    let copied = std::fs::copy(ws.worktree_git_dir.join("index"), &index.0).is_ok();
+    let copied = copy_index(&ws.worktree_git_dir.join("index"), &index.0);
     let staged = copied
         && git
             .run([
@@ -152,6 +152,21 @@ fn write_worktree_tree(ws: &Workspace, head: &str) -> Result<String, SessionErro
         });
     }
     Ok(tree)
+}
+
+/// Copies an index keeping its modification time. git trusts a cached file stat only when the
+/// file is older than the index itself ("racy git"); a copy stamped "now" would make an edit of
+/// the same size in the same second look unchanged.
+fn copy_index(from: &std::path::Path, to: &std::path::Path) -> bool {
+    let Ok(modified) = std::fs::metadata(from).and_then(|m| m.modified()) else {
+        return false;
+    };
+    std::fs::copy(from, to).is_ok()
+        && std::fs::OpenOptions::new()
+            .write(true)
+            .open(to)
+            .and_then(|f| f.set_modified(modified))
+            .is_ok()
 }
 
 const DIFF_TREE: &[&str] = &["diff-tree", "-r", "-M", "--no-ext-diff", "--no-textconv"];

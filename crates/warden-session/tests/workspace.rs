@@ -212,3 +212,16 @@ fn a_replaced_dot_git_file_in_the_worktree_is_not_followed() {
         "the nested .git must not be staged"
     );
 }
+
+#[test]
+fn a_same_size_edit_right_after_creation_is_seen() {
+    // git's stat cache cannot tell these edits apart by size and (second-resolution) time;
+    // the snapshot must still see every one.
+    let repo = Repo::new();
+    for i in 0..15 {
+        let ws = repo.workspace();
+        write(&ws.worktree, "infra/main.tf", "resource \"x\" \"z\" {}\n");
+        let files = changed_files(&ws).unwrap();
+        assert_eq!(files.len(), 1, "iteration {i}: {files:?}");
+    }
+}
