@@ -25,7 +25,7 @@ pub struct HookAnswer {
 }
 
 impl HookAnswer {
-    fn json(value: Value) -> HookAnswer {
+    pub(crate) fn json(value: Value) -> HookAnswer {
         HookAnswer {
             stdout: Some(value),
             stderr: None,
@@ -238,9 +238,9 @@ fn has_any_warden_policy(root: &Path) -> bool {
 }
 
 /// The policy and the audit store every event needs.
-struct Session {
-    policy: warden_policy::Policy,
-    store: warden_audit::SqliteStore,
+pub struct Session {
+    pub policy: warden_policy::Policy,
+    pub store: warden_audit::SqliteStore,
 }
 
 fn open_session(ctx: &HookContext) -> Result<Session, Failure> {
@@ -269,6 +269,28 @@ fn append(
     })
 }
 
+fn session_id(ctx: &HookContext) -> String {
+    ctx.input
+        .session_id
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "unknown-session".into())
+}
+
+fn load_state(ctx: &HookContext, session: &Session) -> Result<warden_guard::SessionState, Failure> {
+    crate::guard::load_state(&session.store, &session_id(ctx))
+        .map_err(|e| Failure::new(Some(ctx.event), format!("{e:#}")))
+}
+
+fn save_state(
+    ctx: &HookContext,
+    session: &Session,
+    state: &warden_guard::SessionState,
+) -> Result<(), Failure> {
+    crate::guard::save_state(&session.store, &session_id(ctx), state)
+        .map_err(|e| Failure::new(Some(ctx.event), format!("{e:#}")))
+}
+
 fn pre_tool_use(ctx: &HookContext) -> Result<HookAnswer, Failure> {
     let event = Some(ctx.event);
     let tool = ctx
@@ -282,13 +304,35 @@ fn pre_tool_use(ctx: &HookContext) -> Result<HookAnswer, Failure> {
     let action = claude::action_from_tool(tool, tool_input)
         .map_err(|e| Failure::new(event, e.to_string()))?;
     let session = open_session(ctx)?;
-    let verdict = session.policy.evaluate(
+    let mut state = load_state(ctx, &session)?;
+    let mut verdict = session.policy.evaluate(
         &action,
         &EvalContext {
             cwd: Some(ctx.cwd.clone()),
         },
     );
-    let reason = reason_text(&verdict);
+    if session.policy.settings().secrets.enabled {
+        for reason in
+            crate::guard::secret_reasons(&crate::redact::scanner(&session.policy), &action)
+        {
+            verdict = verdict.with_reason(reason);
+        }
+    }
+    let summary = crate::guard::summarize_action(
+        &action,
+        tool_input,
+        &session.policy,
+        &ctx.cwd,
+        &state.scope,
+    );
+    let guard = crate::guard::check_action(&state, &summary);
+    for reason in guard.reasons {
+        verdict = verdict.with_reason(reason);
+    }
+    let mut reason = reason_text(&verdict);
+    let halt = guard
+        .halt
+        .filter(|_| session.policy.settings().taint.drift_halt);
     let mut ev = crate::record::new_event(&ctx.input, ctx.event, &ctx.cwd);
     ev.decision = Some(crate::record::audit_decision(verdict.decision));
     ev.rule = verdict
@@ -306,24 +350,82 @@ fn pre_tool_use(ctx: &HookContext) -> Result<HookAnswer, Failure> {
         .collect();
     ev.latency_us = Some(ctx.started.elapsed().as_micros() as u64);
     append(ctx, &session, ev)?;
-    Ok(HookAnswer::json(claude::pre_tool_use_answer(
-        verdict.decision,
-        &reason,
-        None,
-    )))
+    if let Some(why) = &halt {
+        state.halt(why.clone());
+        save_state(ctx, &session, &state)?;
+        let mut incident = crate::record::new_event(&ctx.input, ctx.event, &ctx.cwd);
+        incident.kind = warden_audit::EventKind::Incident;
+        incident.decision = Some(warden_audit::Decision::Deny);
+        incident.reasons = vec![format!("session halted: {why}")];
+        append(ctx, &session, incident)?;
+        reason = format!("{reason}. warden halted this session: {why}");
+    }
+    let decision = verdict.decision;
+    if decision == Decision::Ask && crate::approve::unattended(&session.policy) {
+        return crate::approve::wait_for_person(
+            ctx,
+            &session.store,
+            &session.policy,
+            &action,
+            tool_input,
+            &reason,
+        )
+        .map_err(|e| Failure::new(event, format!("{e:#}")));
+    }
+    let mut answer = claude::pre_tool_use_answer(decision, &reason, None);
+    if halt.is_some() {
+        answer["continue"] = Value::Bool(false);
+        answer["stopReason"] = Value::String(reason.clone());
+    }
+    Ok(HookAnswer::json(answer))
 }
 
 fn post_tool_use(ctx: &HookContext) -> Result<HookAnswer, Failure> {
     let session = open_session(ctx)?;
-    let mut ev = crate::record::new_event(&ctx.input, ctx.event, &ctx.cwd);
+    let mut state = load_state(ctx, &session)?;
+    let tool = ctx.input.tool_name.clone().unwrap_or_default();
+    let empty = Value::Object(Default::default());
+    let tool_input = ctx.input.tool_input.as_ref().unwrap_or(&empty);
     let response = ctx.input.tool_response.clone().unwrap_or(Value::Null);
-    ev.result = Some(crate::record::tool_result_text(
-        ctx.input.tool_name.as_deref(),
-        &response,
-    ));
+    let text = crate::record::tool_result_text(Some(&tool), &response);
+    let scanner = crate::redact::scanner(&session.policy);
+    let review = crate::guard::review_result(
+        &scanner,
+        &mut state,
+        &tool,
+        tool_input,
+        &text,
+        &ctx.root,
+        ctx.input.tool_use_id.as_deref(),
+        &session.policy,
+    );
+    let mut ev = crate::record::new_event(&ctx.input, ctx.event, &ctx.cwd);
+    ev.result = Some(text);
+    ev.reasons = review.notes.clone();
+    if !review.secrets.is_empty() {
+        ev.reasons.push(format!(
+            "secrets redacted from the output: {}",
+            review.secrets.join(", ")
+        ));
+    }
     ev.latency_us = Some(ctx.started.elapsed().as_micros() as u64);
     append(ctx, &session, ev)?;
-    Ok(HookAnswer::json(claude::post_tool_use_answer(None, None)))
+    if !review.notes.is_empty() {
+        let mut taint = crate::record::new_event(&ctx.input, ctx.event, &ctx.cwd);
+        taint.kind = warden_audit::EventKind::Taint;
+        taint.reasons = review.notes.clone();
+        append(ctx, &session, taint)?;
+    }
+    save_state(ctx, &session, &state)?;
+    let updated = review
+        .redacted
+        .as_deref()
+        .and_then(|r| crate::guard::replace_output(&tool, &response, r));
+    let context = (!review.context.is_empty()).then(|| review.context.join("\n"));
+    Ok(HookAnswer::json(claude::post_tool_use_answer(
+        context.as_deref(),
+        updated,
+    )))
 }
 
 fn other_event(ctx: &HookContext) -> Result<HookAnswer, Failure> {
@@ -332,10 +434,12 @@ fn other_event(ctx: &HookContext) -> Result<HookAnswer, Failure> {
     let session = open_session(ctx)?;
     let ev = crate::record::new_event(&ctx.input, ctx.event, &ctx.cwd);
     if ctx.event == HookEvent::UserPromptSubmit {
-        let flags = warden_audit::AuditStore::session_flags(&session.store, &ev.session_id)
-            .unwrap_or_default();
-        if !flags.contains_key("task") {
+        let mut state = load_state(ctx, &session)?;
+        if state.task.is_none() {
             if let Some(prompt) = &ctx.input.prompt {
+                let scope = state.scope.clone();
+                state.set_task(prompt, scope);
+                save_state(ctx, &session, &state)?;
                 let _ = warden_audit::AuditStore::set_session_flag(
                     &session.store,
                     &ev.session_id,

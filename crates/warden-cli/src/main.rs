@@ -6,8 +6,11 @@
 #![forbid(unsafe_code)]
 
 mod analysis;
+mod approve;
 mod check;
 mod claude;
+mod demo;
+mod guard;
 mod hook;
 mod init;
 mod policy_cmd;
@@ -15,6 +18,8 @@ mod project;
 mod record;
 mod redact;
 mod replay;
+mod run_cmd;
+mod sandbox_cmd;
 mod term;
 
 use clap::{Parser, Subcommand};
@@ -52,6 +57,26 @@ enum Command {
     Log(warden_audit::cli::LogArgs),
     /// Re-decide a recorded session with the current (or another) policy; show what changes.
     Replay(replay::ReplayArgs),
+    /// Scan files, a directory, a git diff or stdin for secrets.
+    Scan(warden_secrets::cli::ScanArgs),
+    /// Run a command in an OS sandbox built from the policy.
+    Sandbox(sandbox_cmd::SandboxArgs),
+    /// List the actions waiting for a person's approval.
+    Approvals(warden_approvals::cli::ApprovalsArgs),
+    /// Approve a waiting action.
+    Approve(warden_approvals::cli::ApproveArgs),
+    /// Deny a waiting action (a reason is required).
+    Deny(warden_approvals::cli::DenyArgs),
+    /// The approval web app: waiting actions, sessions and the audit log, on 127.0.0.1.
+    Serve(approve::ServeArgs),
+    /// Run an agent on a disposable branch, in the sandbox, then gate its work.
+    Run(run_cmd::RunArgs),
+    /// List past runs and their outcomes.
+    Runs(run_cmd::RunsArgs),
+    /// Remove what a run left (worktree, branch, kept ref).
+    Discard(run_cmd::DiscardArgs),
+    /// Show warden stopping a scripted agent in a throwaway repository.
+    Demo(demo::DemoArgs),
     /// The command agent hooks run (reads the hook JSON on stdin).
     Hook {
         #[command(subcommand)]
@@ -78,6 +103,27 @@ fn log_command(args: &warden_audit::cli::LogArgs, out: &mut dyn Write) -> anyhow
     }
 }
 
+fn scan_command(args: &warden_secrets::cli::ScanArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
+    let mut config = warden_secrets::ScanConfig {
+        use_builtin: true,
+        ..Default::default()
+    };
+    if let Ok(cwd) = project::current_dir() {
+        let root = project::project_root(&cwd);
+        if warden_policy::config::has_warden_policy(&root) {
+            if let Ok(policy) = project::load_policy(&root, None) {
+                config.disabled = policy.settings().secrets.disable.clone();
+            }
+        }
+    }
+    Ok(warden_secrets::cli::run(
+        args,
+        config,
+        out,
+        term::stdout_color(),
+    )?)
+}
+
 fn main() {
     let cli = Cli::parse();
     let stdout = std::io::stdout();
@@ -94,6 +140,16 @@ fn main() {
         Command::Policy { command } => policy_cmd::run(command, &mut out),
         Command::Log(args) => log_command(args, &mut out),
         Command::Replay(args) => replay::run(args, &mut out),
+        Command::Run(args) => run_cmd::run(args, &mut out),
+        Command::Runs(args) => run_cmd::runs(args, &mut out),
+        Command::Discard(args) => run_cmd::discard(args, &mut out),
+        Command::Demo(args) => demo::run(args, &mut out),
+        Command::Scan(args) => scan_command(args, &mut out),
+        Command::Sandbox(args) => sandbox_cmd::run(args, &mut out),
+        Command::Approvals(args) => approve::run_list(args, &mut out),
+        Command::Approve(args) => approve::run_approve(args, &mut out),
+        Command::Deny(args) => approve::run_deny(args, &mut out),
+        Command::Serve(args) => approve::run_serve(args, &mut out),
     };
     let _ = out.flush();
     match result {
