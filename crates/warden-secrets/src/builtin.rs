@@ -35,6 +35,9 @@ pub struct BuiltinRule {
     pub path: Option<String>,
     #[serde(default)]
     pub generic: bool,
+    /// `false` for rules whose matches span lines (PEM blocks); see [`RuleSpec::line_local`].
+    #[serde(default = "yes")]
+    pub line_local: bool,
     /// Texts in which this rule must report a finding.
     #[serde(default)]
     pub positive: Vec<String>,
@@ -54,9 +57,14 @@ impl BuiltinRule {
             keywords: self.keywords.clone(),
             path: self.path.clone(),
             generic: self.generic,
+            line_local: self.line_local,
             allowlists: Vec::new(),
         }
     }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The built-in rules with their test cases, parsed from [`RULES_TOML`].

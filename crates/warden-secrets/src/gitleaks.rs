@@ -164,6 +164,7 @@ pub fn parse(text: &str) -> Result<ScanConfig, SecretsError> {
             keywords: r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
             path: r.path,
             generic: r.id.starts_with("generic"),
+            line_local: false,
             allowlists,
             id: r.id,
         });

@@ -47,6 +47,12 @@ pub struct RuleSpec {
     /// specific rule wins when both match the same bytes.
     #[serde(default)]
     pub generic: bool,
+    /// The regex never matches across more than one line break and every match holds a
+    /// keyword: it then runs only on the lines around keyword hits instead of the whole
+    /// text (much faster on large files). Off by default (gitleaks semantics: the whole
+    /// text); the built-in rules turn it on except for multi-line formats (PEM keys).
+    #[serde(default)]
+    pub line_local: bool,
     /// Exceptions for this rule.
     #[serde(default)]
     pub allowlists: Vec<AllowlistSpec>,

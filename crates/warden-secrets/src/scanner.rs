@@ -70,6 +70,9 @@ struct Inner {
     prefilter: Option<AhoCorasick>,
     /// Prefilter pattern index -> the rules that keyword triggers.
     pattern_rules: Vec<Vec<u32>>,
+    /// Prefilter pattern index -> the other keywords it contains (`sshpass` holds `pass`):
+    /// the leftmost-longest search reports the long one, these count as found too.
+    pattern_inner: Vec<Vec<u32>>,
     /// Rules without keywords: they run on every text.
     always: Vec<u32>,
     global: Vec<Allowlist>,
@@ -191,13 +194,30 @@ impl Scanner {
                 }
             }
         }
+        let pattern_inner = keywords
+            .iter()
+            .map(|outer| {
+                keywords
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, inner)| {
+                        inner.len() < outer.len() && outer.contains(inner.as_str())
+                    })
+                    .map(|(j, _)| j as u32)
+                    .collect()
+            })
+            .collect();
+        // Leftmost-longest (not overlapping) search keeps the automaton's prefilter and is
+        // several times faster on source code; `candidates` restarts one byte after each
+        // match start, so no keyword occurrence is skipped.
         let prefilter = if keywords.is_empty() {
             None
         } else {
             Some(
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                     .build(&keywords)
                     .map_err(|e| SecretsError::Prefilter(e.to_string()))?,
             )
@@ -207,6 +227,7 @@ impl Scanner {
                 rules,
                 prefilter,
                 pattern_rules,
+                pattern_inner,
                 always,
                 global,
             }),
@@ -224,6 +245,7 @@ impl Scanner {
             keywords: Vec::new(),
             path: None,
             generic: false,
+            line_local: false,
             allowlists: Vec::new(),
         };
         let rules = Rule::new(spec, true).map(|r| vec![r]).unwrap_or_default();
@@ -232,6 +254,7 @@ impl Scanner {
                 rules: Vec::new(),
                 prefilter: None,
                 pattern_rules: Vec::new(),
+                pattern_inner: Vec::new(),
                 always: Vec::new(),
                 global: Vec::new(),
             }),
@@ -289,22 +312,33 @@ impl Scanner {
 
     fn candidates(&self, path: Option<&str>, hay: &[u8]) -> Vec<Raw> {
         let inner = &*self.inner;
-        let mut wanted = vec![false; inner.rules.len()];
+        // Where each rule's keywords occur (empty list: runs on the whole text).
+        let mut hits: Vec<Option<Vec<usize>>> = vec![None; inner.rules.len()];
         for &i in &inner.always {
-            wanted[i as usize] = true;
+            hits[i as usize] = Some(Vec::new());
         }
         if let Some(ac) = &inner.prefilter {
-            for m in ac.find_overlapping_iter(hay) {
-                for &i in &inner.pattern_rules[m.pattern().as_usize()] {
-                    wanted[i as usize] = true;
+            let mut at = 0;
+            while at < hay.len() {
+                let Some(m) = ac.find(aho_corasick::Input::new(hay).span(at..hay.len())) else {
+                    break;
+                };
+                let pattern = m.pattern().as_usize();
+                for p in std::iter::once(pattern)
+                    .chain(inner.pattern_inner[pattern].iter().map(|&j| j as usize))
+                {
+                    for &i in &inner.pattern_rules[p] {
+                        hits[i as usize]
+                            .get_or_insert_with(Vec::new)
+                            .push(m.start());
+                    }
                 }
+                at = m.start() + 1;
             }
         }
         let mut raw = Vec::new();
         for (i, rule) in inner.rules.iter().enumerate() {
-            if !wanted[i] {
-                continue;
-            }
+            let Some(positions) = &hits[i] else { continue };
             if let Some(p) = &rule.path {
                 match path {
                     Some(path) if p.is_match(path.as_bytes()) => {}
@@ -335,12 +369,21 @@ impl Scanner {
                     range: 0..0,
                     entropy: None,
                 }),
-                Some(Ok(re)) => self.run_rule(i, rule, re, path, hay, &mut raw),
+                Some(Ok(re)) => {
+                    if rule.spec.line_local && !positions.is_empty() {
+                        for w in line_windows(hay, positions) {
+                            self.run_rule(i, rule, re, path, hay, w, &mut raw);
+                        }
+                    } else {
+                        self.run_rule(i, rule, re, path, hay, 0..hay.len(), &mut raw);
+                    }
+                }
             }
         }
         raw
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn run_rule(
         &self,
         i: u32,
@@ -348,10 +391,12 @@ impl Scanner {
         re: &regex::bytes::Regex,
         path: Option<&str>,
         hay: &[u8],
+        window: Range<usize>,
         raw: &mut Vec<Raw>,
     ) {
         let spec = &rule.spec;
-        for caps in re.captures_iter(hay) {
+        let offset = window.start;
+        for caps in re.captures_iter(&hay[window]) {
             let Some(whole) = caps.get(0) else { continue };
             let secret = match spec.secret_group {
                 Some(g) if g > 0 => caps.get(g),
@@ -372,7 +417,7 @@ impl Scanner {
             {
                 continue;
             }
-            let line = line_span(hay, whole.start(), whole.end());
+            let line = line_span(hay, offset + whole.start(), offset + whole.end());
             if ALLOW_MARKERS
                 .iter()
                 .any(|m| memchr::memmem::find(line, m.as_bytes()).is_some())
@@ -390,7 +435,7 @@ impl Scanner {
             }
             raw.push(Raw {
                 rule: i,
-                range: secret.range(),
+                range: offset + secret.start()..offset + secret.end(),
                 entropy: Some(entropy),
             });
         }
@@ -472,6 +517,39 @@ fn entropy_floor(floor: f32, value: &[u8]) -> f32 {
     } else {
         floor
     }
+}
+
+/// For line-local rules: the text around each keyword hit, from the start of the line
+/// before it to the end of the line after it (so that a match with `\s` across one line
+/// break is still seen), merged where they touch. Windows start and end at line
+/// boundaries, so `^`, `$` and `\b` mean what they mean in the whole text.
+fn line_windows(hay: &[u8], positions: &[usize]) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = Vec::new();
+    let mut sorted = positions.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    for p in sorted {
+        if out.last().is_some_and(|w| p < w.end) {
+            continue;
+        }
+        let line_start = memchr::memrchr(b'\n', &hay[..p]).map_or(0, |n| n + 1);
+        let start = if line_start == 0 {
+            0
+        } else {
+            memchr::memrchr(b'\n', &hay[..line_start - 1]).map_or(0, |n| n + 1)
+        };
+        let line_end = memchr::memchr(b'\n', &hay[p..]).map_or(hay.len(), |n| p + n);
+        let end = if line_end >= hay.len() {
+            hay.len()
+        } else {
+            memchr::memchr(b'\n', &hay[line_end + 1..]).map_or(hay.len(), |n| line_end + 1 + n)
+        };
+        match out.last_mut() {
+            Some(last) if start <= last.end => last.end = last.end.max(end),
+            _ => out.push(start..end),
+        }
+    }
+    out
 }
 
 /// The bytes of the line(s) holding `start..end`, without the newline.

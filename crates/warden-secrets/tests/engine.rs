@@ -1,0 +1,190 @@
+//! Engine behaviour beyond single rules: markers, placeholders, overrides, gitleaks configs,
+//! redaction.
+
+use proptest::prelude::*;
+use warden_secrets::{RuleSpec, ScanConfig, Scanner};
+
+const GHP: &str = "ghp_4kT9zQ2mW8rL1xV7bN3cF6hJ0pS5dG2aY8eU";
+
+#[test]
+fn inline_markers_silence_a_line() {
+    let s = Scanner::builtin();
+    assert_eq!(s.scan(&format!("t = \"{GHP}\"")).len(), 1);
+    assert!(s
+        .scan(&format!("t = \"{GHP}\"  # warden:allow-secret"))
+        .is_empty());
+    assert!(s
+        .scan(&format!("t = \"{GHP}\"  // gitleaks:allow"))
+        .is_empty());
+    // Only that line.
+    assert_eq!(
+        s.scan(&format!("# warden:allow-secret\nt = \"{GHP}\""))
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn placeholders_are_ignored() {
+    let s = Scanner::builtin();
+    for t in [
+        "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE",
+        "GITHUB_TOKEN=ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "api_key = \"your-api-key-goes-here\"",
+        "password: ${DB_PASSWORD}",
+        "token = \"<token>\"",
+    ] {
+        assert!(s.scan(t).is_empty(), "{t}");
+    }
+}
+
+#[test]
+fn specific_rule_beats_generic_and_positions_are_right() {
+    let s = Scanner::builtin();
+    let text = format!("line one\n  token: \"{GHP}\"\n");
+    let f = s.scan(&text);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].rule_id, "github-pat");
+    assert_eq!((f[0].line, f[0].column), (2, 11));
+    assert_eq!(&text[f[0].byte_range.clone()], GHP);
+}
+
+#[test]
+fn user_rules_add_override_and_disable() {
+    let custom = RuleSpec {
+        id: "acme-key".into(),
+        description: "ACME internal key".into(),
+        regex: Some(r"\b(acme_[0-9a-f]{32})\b".into()),
+        secret_group: None,
+        entropy: None,
+        keywords: vec!["acme_".into()],
+        path: None,
+        generic: false,
+        line_local: false,
+        allowlists: vec![],
+    };
+    let text = format!("K=acme_9f3b1c7e5a2d8f60b4c19e7d3a5f2b81 {GHP}");
+    let s = Scanner::with_rules(vec![custom.clone()], &["github-pat".to_string()]).unwrap();
+    let ids: Vec<_> = s.scan(&text).into_iter().map(|f| f.rule_id).collect();
+    assert!(ids.contains(&"acme-key".to_string()));
+    assert!(!ids.contains(&"github-pat".to_string()));
+    // A bad user regex is an error now, not a silent pass later.
+    let bad = RuleSpec {
+        regex: Some("(unclosed".into()),
+        ..custom
+    };
+    assert!(Scanner::with_rules(vec![bad], &[]).is_err());
+}
+
+#[test]
+fn gitleaks_config_loads_as_is() {
+    let cfg = r#"
+title = "team config"
+[extend]
+useDefault = true
+disabledRules = ["generic-token"]
+
+[[rules]]
+id = "acme-token"
+description = "ACME token"
+regex = '''acme_(?:live|test)_([a-z0-9]{24})'''
+secretGroup = 1
+entropy = 3.0
+keywords = ["ACME_"]
+  [[rules.allowlists]]
+  regexes = ['''^aaaaaaaa''']
+  stopwords = ["fixture"]
+
+[[rules]]
+id = "keystore"
+description = "Java keystore"
+path = '''\.jks$'''
+
+[allowlist]
+description = "tests"
+paths = ['''^testdata/''']
+commits = ["abc123"]
+"#;
+    let config = Scanner::from_gitleaks_toml(cfg).unwrap();
+    assert!(config.use_builtin);
+    assert_eq!(config.disabled, vec!["generic-token".to_string()]);
+    assert_eq!(config.rules[0].keywords, vec!["acme_".to_string()]);
+    let s = Scanner::from_config(config).unwrap();
+    let hit = "k = acme_live_q8w7e6r5t4y3u2i1o9p8a7s6";
+    assert_eq!(s.scan(hit)[0].rule_id, "acme-token");
+    assert_eq!(s.scan(hit)[0].preview, "q8w7***");
+    assert!(
+        s.scan("k = acme_live_fixture0q8w7e6r5t4y3u2i1").is_empty(),
+        "stopword"
+    );
+    assert!(
+        s.scan_path_hint(Some("testdata/a.txt"), hit).is_empty(),
+        "global path allowlist"
+    );
+    assert_eq!(
+        s.scan_path_hint(Some("keys/app.jks"), "")[0].rule_id,
+        "keystore"
+    );
+    // Built-in rules came along (useDefault).
+    assert_eq!(s.scan(&format!("x {GHP}"))[0].rule_id, "github-pat");
+}
+
+#[test]
+fn gitleaks_config_without_extend_replaces_the_pack() {
+    let cfg = "[[rules]]\nid = \"only\"\nregex = '''only_[0-9]{8}'''\nkeywords = [\"only_\"]\n";
+    let s = Scanner::from_config(Scanner::from_gitleaks_toml(cfg).unwrap()).unwrap();
+    assert_eq!(s.rule_count(), 1);
+    assert!(Scanner::from_gitleaks_toml("[extend]\npath = \"other.toml\"\n").is_err());
+    assert!(Scanner::from_gitleaks_toml("rules = 3").is_err());
+}
+
+#[test]
+fn redaction_replaces_each_secret() {
+    let s = Scanner::builtin();
+    let text = format!("a={GHP}\nb=sk_live_4eC39HqLyjWDarjtT1zdp7dc9Xz\n");
+    let (red, f) = s.redact(&text);
+    assert_eq!(f.len(), 2);
+    assert_eq!(
+        red,
+        "a=[REDACTED:github-pat]\nb=[REDACTED:stripe-secret-key]\n"
+    );
+    let clean = "nothing to see";
+    assert!(matches!(s.redact(clean).0, std::borrow::Cow::Borrowed(_)));
+}
+
+#[test]
+fn default_config_equals_builtin() {
+    let a = Scanner::builtin().rule_count();
+    let b = Scanner::from_config(ScanConfig {
+        use_builtin: true,
+        ..ScanConfig::default()
+    })
+    .unwrap()
+    .rule_count();
+    assert_eq!(a, b);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Any text, with a token spliced in anywhere: no panic, the token is found, and the
+    /// redacted text no longer holds it and scans clean of it.
+    #[test]
+    fn redaction_removes_the_secret(prefix in "\\PC{0,200}", suffix in "\\PC{0,200}") {
+        let s = Scanner::builtin();
+        let text = format!("{prefix}\n{GHP}\n{suffix}");
+        let (red, found) = s.redact(&text);
+        prop_assert!(found.iter().any(|f| f.rule_id == "github-pat"));
+        prop_assert!(!red.contains(GHP));
+        prop_assert!(s.scan(&red).iter().all(|f| f.rule_id != "github-pat"));
+    }
+
+    #[test]
+    fn never_panics_and_ranges_are_valid(text in "\\PC{0,400}") {
+        let s = Scanner::builtin();
+        for f in s.scan(&text) {
+            prop_assert!(text.get(f.byte_range.clone()).is_some());
+            prop_assert!(f.line >= 1 && f.column >= 1);
+        }
+    }
+}
