@@ -524,7 +524,7 @@ fn demo_in(base: &Path, args: &DemoArgs, out: &mut dyn Write, started: Instant) 
         }
         steps.push(report);
     }
-    let concluded = crate::run_cmd::conclude(&mut ctx, &summary)?;
+    let concluded = crate::run_cmd::conclude(&mut ctx, &summary, None)?;
     let gates: Vec<GateLine> = concluded
         .report
         .results

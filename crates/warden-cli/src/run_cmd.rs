@@ -237,7 +237,14 @@ fn has_remote(repo: &Path, name: &str) -> bool {
 }
 
 /// Runs the gates, records each, then discards or publishes.
-pub fn conclude(ctx: &mut RunContext, summary: &RunSummary) -> Result<Concluded> {
+///
+/// `agent_failure` (the agent's own non-zero exit) discards the work even when every gate
+/// passes: a half-finished change is not offered for merge.
+pub fn conclude(
+    ctx: &mut RunContext,
+    summary: &RunSummary,
+    agent_failure: Option<i32>,
+) -> Result<Concluded> {
     let cfg = gate_config(ctx);
     let scanner = secrets_scanner();
     let report = warden_session::run_gates(&ctx.ws, &cfg, &scanner)?;
@@ -259,14 +266,27 @@ pub fn conclude(ctx: &mut RunContext, summary: &RunSummary) -> Result<Concluded>
     ctx.record.set_gates(&report);
     let mut lines = Vec::new();
     let mut alert_error = None;
-    let (outcome, exit_code) = match report.outcome() {
+    let status = match agent_failure {
+        Some(_) => GateStatus::Failed,
+        None => report.outcome(),
+    };
+    let (outcome, exit_code) = match status {
         GateStatus::Failed => {
             let failed: Vec<&str> = report
                 .blocking()
                 .filter(|r| r.status == GateStatus::Failed)
                 .map(|r| r.gate.name())
                 .collect();
-            let reason = format!("gates failed: {}", failed.join(", "));
+            let reason = match agent_failure {
+                Some(code) if failed.is_empty() => {
+                    format!("the agent exited with status {code}")
+                }
+                Some(code) => format!(
+                    "the agent exited with status {code}; gates failed: {}",
+                    failed.join(", ")
+                ),
+                None => format!("gates failed: {}", failed.join(", ")),
+            };
             let kept = warden_session::discard(&ctx.ws, &reason)?;
             let alert =
                 warden_session::alert::Alert::new(&ctx.ws, summary, &report, Some(&kept.kept_ref));
@@ -554,7 +574,8 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<i32> {
         audit_session: Some(ctx.id().to_string()),
         ..RunSummary::default()
     };
-    let concluded = match conclude(&mut ctx, &summary) {
+    let failure = (agent_code != 0).then_some(agent_code);
+    let concluded = match conclude(&mut ctx, &summary, failure) {
         Ok(c) => c,
         Err(e) => {
             record_error(&mut ctx, &format!("{e:#}"));

@@ -1,0 +1,415 @@
+//! `warden run` end to end with real git: a bare remote, and a small HTTP server on loopback
+//! standing in for the GitHub API and the alert webhook (no forge is reachable from tests).
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Clone)]
+struct Request {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Value,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Answers pull-request creation like GitHub (201 with html_url and number), anything else
+/// with 200 `{}`; records every request.
+struct Server {
+    base: String,
+    seen: Arc<Mutex<Vec<Request>>>,
+}
+
+fn read_request(stream: &mut std::net::TcpStream) -> Option<Request> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let path = parts.next()?.to_string();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':')?;
+        headers.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    let mut body = Vec::new();
+    if let Some(len) = find("content-length").and_then(|l| l.parse::<usize>().ok()) {
+        body.resize(len, 0);
+        reader.read_exact(&mut body).ok()?;
+    } else if find("transfer-encoding").is_some_and(|t| t.contains("chunked")) {
+        loop {
+            let mut size = String::new();
+            reader.read_line(&mut size).ok()?;
+            let n = usize::from_str_radix(size.trim(), 16).ok()?;
+            let mut chunk = vec![0; n + 2];
+            reader.read_exact(&mut chunk).ok()?;
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+    }
+    Some(Request {
+        method,
+        path,
+        headers,
+        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+    })
+}
+
+fn start_server() -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let Some(req) = read_request(&mut stream) else {
+                continue;
+            };
+            let (status, body) = if req.method == "POST" && req.path.ends_with("/pulls") {
+                (
+                    "201 Created",
+                    r#"{"html_url": "https://forge.example/acme/greeter/pull/7", "number": 7}"#,
+                )
+            } else {
+                ("200 OK", "{}")
+            };
+            log.lock().unwrap().push(req);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    Server { base, seen }
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    home: PathBuf,
+    repo: PathBuf,
+    bare: PathBuf,
+    server: Server,
+}
+
+const TOKEN: &str = "test-forge-token-123";
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let repo = dir.path().join("greeter");
+    let bare = dir.path().join("remote.git");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    std::fs::create_dir_all(repo.join("infra")).unwrap();
+    let server = start_server();
+    let policy = format!(
+        "[scope]\nwrite = [\"./src/**\", \"./infra/**\"]\n\n[run]\ntest_command = \"sh ./test.sh\"\n\
+         sensitive_paths = [\"infra/**\"]\nforge = \"github\"\nforge_api = \"{base}\"\n\
+         forge_token_env = \"WARDEN_RUN_TEST_TOKEN\"\nalert_webhook = \"{base}/alert\"\n",
+        base = server.base
+    );
+    let files = [
+        ("warden.toml", policy.as_str()),
+        ("src/lib.txt", "one\n"),
+        ("infra/main.tf", "# infra\n"),
+        (
+            "test.sh",
+            "#!/bin/sh\ngrep -q one src/lib.txt || { echo 'FAIL: one is gone'; exit 1; }\n",
+        ),
+        (".gitignore", ".warden/\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(repo.join(name), text).unwrap();
+    }
+    git(dir.path(), &["init", "-q", "--bare", "remote.git"]);
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "init"]);
+    // The fetch URL names the forge's repository (owner/name for the API); pushes go to the
+    // bare repository.
+    git(
+        &repo,
+        &[
+            "remote",
+            "add",
+            "origin",
+            "https://forge.example/acme/greeter.git",
+        ],
+    );
+    git(
+        &repo,
+        &[
+            "remote",
+            "set-url",
+            "--push",
+            "origin",
+            bare.to_str().unwrap(),
+        ],
+    );
+    Fixture {
+        _dir: dir,
+        home,
+        repo,
+        bare,
+        server,
+    }
+}
+
+fn warden(f: &Fixture, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(args)
+        .current_dir(&f.repo)
+        .env("HOME", &f.home)
+        .env("XDG_CONFIG_HOME", f.home.join(".config"))
+        .env("WARDEN_RUN_TEST_TOKEN", TOKEN)
+        .env_remove("WARDEN_PROJECT_ROOT")
+        .env_remove("WARDEN_POLICY")
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    eprintln!(
+        "warden {args:?} -> {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn runs(f: &Fixture) -> Vec<Value> {
+    let out = warden(f, &["runs", "--json"]);
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["runs"].as_array().unwrap().clone()
+}
+
+fn run_id(f: &Fixture) -> String {
+    let all = runs(f);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    all[0]["id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn in_scope_run_reaches_the_remote_and_opens_a_pull_request() {
+    let f = fixture();
+    let out = warden(
+        &f,
+        &[
+            "run",
+            "--no-sandbox",
+            "--task",
+            "add a second line",
+            "--scope",
+            "src",
+            "--",
+            "sh",
+            "-c",
+            "echo two >> src/lib.txt && test \"$WARDEN_SCOPE\" = src && test -n \"$WARDEN_RUN_ID\"",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let id = run_id(&f);
+    let branch = format!("refs/heads/warden/{id}");
+    // The branch is on the bare remote, with the agent's change.
+    let shown = git(&f.bare, &["show", &format!("{branch}:src/lib.txt")]);
+    assert_eq!(shown, "one\ntwo\n");
+    // The user's checkout is untouched.
+    assert_eq!(
+        std::fs::read_to_string(f.repo.join("src/lib.txt")).unwrap(),
+        "one\n"
+    );
+    let seen = f.server.seen.lock().unwrap().clone();
+    let pr = seen
+        .iter()
+        .find(|r| r.path.ends_with("/pulls"))
+        .expect("a pull request request");
+    assert_eq!(pr.method, "POST");
+    assert_eq!(pr.path, "/repos/acme/greeter/pulls");
+    assert_eq!(
+        pr.header("authorization"),
+        Some(&*format!("Bearer {TOKEN}"))
+    );
+    assert_eq!(pr.body["head"], format!("warden/{id}"));
+    assert_eq!(pr.body["base"], "main");
+    assert_eq!(pr.body["draft"], false);
+    assert!(pr.body["body"]
+        .as_str()
+        .unwrap()
+        .contains("add a second line"));
+    assert!(
+        !seen.iter().any(|r| r.path == "/alert"),
+        "no alert for a pass"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("forge.example/acme/greeter/pull/7"));
+    let all = runs(&f);
+    assert_eq!(all[0]["outcome"]["state"], "passed");
+}
+
+#[test]
+fn a_run_that_breaks_the_tests_is_discarded_and_alerts() {
+    let f = fixture();
+    let out = warden(
+        &f,
+        &[
+            "run",
+            "--no-sandbox",
+            "--task",
+            "rewrite lib",
+            "--scope",
+            "src",
+            "--",
+            "sh",
+            "-c",
+            "echo zero > src/lib.txt",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let id = run_id(&f);
+    let kept = format!("refs/warden/discarded/{id}");
+    assert_eq!(
+        git(&f.repo, &["show", &format!("{kept}:src/lib.txt")]),
+        "zero\n"
+    );
+    // No branch left behind, nothing pushed.
+    assert!(git(&f.repo, &["branch", "--list", "warden/*"])
+        .trim()
+        .is_empty());
+    assert!(git(&f.bare, &["for-each-ref"]).trim().is_empty());
+    let seen = f.server.seen.lock().unwrap().clone();
+    let alert = seen
+        .iter()
+        .find(|r| r.path == "/alert")
+        .expect("the webhook got the alert");
+    assert_eq!(alert.method, "POST");
+    assert_eq!(alert.body["event"], "warden.run.discarded");
+    assert_eq!(alert.body["run_id"], id.as_str());
+    assert_eq!(alert.body["kept_ref"], kept.as_str());
+    assert!(alert.body["failed_gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["gate"] == "tests"));
+    assert!(!seen.iter().any(|r| r.path.ends_with("/pulls")));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ALERT"));
+
+    // `warden discard` removes what the run left.
+    let out = warden(&f, &["discard", &id]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(git(&f.repo, &["for-each-ref", "refs/warden/"])
+        .trim()
+        .is_empty());
+}
+
+#[test]
+fn a_run_touching_infra_needs_approval() {
+    let f = fixture();
+    let out = warden(
+        &f,
+        &[
+            "run",
+            "--no-sandbox",
+            "--task",
+            "scale up",
+            "--scope",
+            "infra",
+            "--",
+            "sh",
+            "-c",
+            "echo 'replicas = 3' >> infra/main.tf",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("NEEDS APPROVAL"), "{stdout}");
+    let id = run_id(&f);
+    // The branch is kept (locally and on the remote) and the pull request is a draft.
+    git(
+        &f.repo,
+        &["rev-parse", "--verify", &format!("refs/heads/warden/{id}")],
+    );
+    let seen = f.server.seen.lock().unwrap().clone();
+    let pr = seen
+        .iter()
+        .find(|r| r.path.ends_with("/pulls"))
+        .expect("PR");
+    assert_eq!(pr.body["draft"], true);
+    assert_eq!(runs(&f)[0]["outcome"]["state"], "needs-approval");
+}
+
+#[test]
+fn an_agent_that_fails_gives_its_own_exit_status() {
+    let f = fixture();
+    let out = warden(
+        &f,
+        &[
+            "run",
+            "--no-sandbox",
+            "--scope",
+            "src",
+            "--",
+            "sh",
+            "-c",
+            "echo two >> src/lib.txt; exit 7",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(7));
+    let all = runs(&f);
+    assert_eq!(all[0]["outcome"]["state"], "discarded");
+    assert!(all[0]["outcome"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("status 7"));
+    assert!(f
+        .server
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|r| !r.path.ends_with("/pulls")));
+}
