@@ -270,7 +270,21 @@ pub fn conclude(
         Some(_) => GateStatus::Failed,
         None => report.outcome(),
     };
+    let unchanged = report.snapshot.files.is_empty() && report.snapshot.head == ctx.ws.base_commit;
     let (outcome, exit_code) = match status {
+        _ if unchanged && agent_failure.is_none() => {
+            // Nothing to review: remove the workspace, keep an (empty) ref for the record.
+            let reason = "the agent changed nothing".to_string();
+            let kept = warden_session::discard(&ctx.ws, &reason)?;
+            lines.push(format!("{reason}; nothing to review or merge"));
+            (
+                RunOutcome::Discarded {
+                    kept_ref: kept.kept_ref,
+                    reason,
+                },
+                0,
+            )
+        }
         GateStatus::Failed => {
             let failed: Vec<&str> = report
                 .blocking()
@@ -475,7 +489,9 @@ fn sandbox_spec(
         .extend(s.sandbox.hidden.iter().map(|p| ctx.ws.worktree.join(p)));
     // The agent must not edit its run's record, its settings or the audit log.
     for p in [
-        ctx.ws.git_common_dir.join("warden"),
+        // Not all of `.git/warden`: the worktree itself lives under it.
+        ctx.ws.git_common_dir.join("warden").join("runs"),
+        ctx.ws.git_common_dir.join("warden").join("agent-settings"),
         ctx.audit_path.clone(),
         ctx.ws.git_common_dir.join("hooks"),
         ctx.ws.git_common_dir.join("config"),

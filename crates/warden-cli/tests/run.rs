@@ -413,3 +413,109 @@ fn an_agent_that_fails_gives_its_own_exit_status() {
         .iter()
         .all(|r| !r.path.ends_with("/pulls")));
 }
+
+#[test]
+fn a_change_outside_the_declared_scope_fails_the_overreach_gate() {
+    let f = fixture();
+    let out = warden(
+        &f,
+        &[
+            "run",
+            "--no-sandbox",
+            "--scope",
+            "src",
+            "--",
+            "sh",
+            "-c",
+            "echo two >> src/lib.txt; echo note >> test.sh",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let all = runs(&f);
+    assert_eq!(all[0]["outcome"]["state"], "discarded");
+    let gates = all[0]["gates"].as_array().unwrap();
+    let overreach = gates.iter().find(|g| g["gate"] == "overreach").unwrap();
+    assert_eq!(overreach["status"], "failed", "{all:#?}");
+}
+
+/// For Claude Code, warden passes its own settings file (hooks only) with `--settings`, and
+/// leaves the project's `.claude/` alone. The program named `claude` here is a stand-in script
+/// that records its arguments: the real CLI needs a model server.
+#[test]
+fn claude_gets_a_generated_settings_file_with_the_hooks() {
+    let f = fixture();
+    let bin = f.home.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let record = f.home.join("claude-args.txt");
+    let script = format!(
+        "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done > '{}'\necho \"$WARDEN_PROJECT_ROOT\" >> '{}'\necho two >> src/lib.txt\n",
+        record.display(),
+        record.display()
+    );
+    std::fs::write(bin.join("claude"), script).unwrap();
+    let chmod = Command::new("chmod")
+        .args(["+x", bin.join("claude").to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(chmod.success());
+    let claude = bin.join("claude");
+    let out = warden(
+        &f,
+        &[
+            "run",
+            "--no-sandbox",
+            "--scope",
+            "src",
+            "--",
+            claude.to_str().unwrap(),
+            "-p",
+            "hi",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let args = std::fs::read_to_string(&record).unwrap();
+    let lines: Vec<&str> = args.lines().collect();
+    assert_eq!(lines[0], "--settings");
+    assert_eq!(&lines[2..4], ["-p", "hi"]);
+    assert!(lines[4].contains("/.git/warden/worktrees/"), "{args}");
+    let settings: Value =
+        serde_json::from_str(&std::fs::read_to_string(lines[1]).unwrap()).unwrap();
+    let command = settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"]
+        .as_str()
+        .unwrap();
+    assert!(command.ends_with("hook claude"), "{command}");
+    assert!(!f.repo.join(".claude").exists());
+}
+
+/// In the sandbox the agent writes its worktree and nothing else; on a kernel that cannot
+/// sandbox, warden refuses instead of pretending.
+#[test]
+fn sandboxed_run_confines_the_agent_or_refuses() {
+    let f = fixture();
+    // The user's own checkout: writable outside the sandbox, never inside.
+    let outside = f.repo.join("escaped.txt");
+    let script = format!(
+        "echo two >> src/lib.txt; echo x > {} 2>/dev/null; true",
+        outside.display()
+    );
+    let out = warden(
+        &f,
+        &["run", "--scope", "src", "--", "sh", "-c", script.as_str()],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() == Some(2) {
+        assert!(stderr.contains("cannot sandbox"), "{stderr}");
+        assert!(stderr.contains("--allow-degraded"), "{stderr}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!outside.exists(), "the agent wrote outside its worktree");
+    let id = run_id(&f);
+    assert_eq!(
+        git(
+            &f.bare,
+            &["show", &format!("refs/heads/warden/{id}:src/lib.txt")]
+        ),
+        "one\ntwo\n"
+    );
+}
