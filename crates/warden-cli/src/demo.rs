@@ -220,7 +220,7 @@ fn script() -> Vec<Step> {
         },
         Step {
             title: "run the tests",
-            risk: "an allowed command",
+            risk: "allowed by a policy rule, unless the session is tainted",
             tool: "Bash",
             input: json!({"command": "sh ./test.sh", "description": "Run tests"}),
         },

@@ -304,7 +304,10 @@ pub fn conclude(
             let kept = warden_session::discard(&ctx.ws, &reason)?;
             let alert =
                 warden_session::alert::Alert::new(&ctx.ws, summary, &report, Some(&kept.kept_ref));
-            eprintln!("warden: ALERT: {}", alert.text);
+            eprintln!(
+                "warden: ALERT: {}",
+                alert.text.trim_start_matches("warden: ")
+            );
             if let Some(url) = &ctx.policy.settings().run.alert_webhook {
                 if let Err(e) = warden_session::alert::send(url, &alert, Duration::from_secs(10)) {
                     eprintln!("warden: the alert webhook failed: {e}");
@@ -367,7 +370,7 @@ pub fn conclude(
                     published.branch
                 ));
                 let alert = warden_session::alert::Alert::new(&ctx.ws, summary, &report, None);
-                eprintln!("warden: {}", alert.text);
+                eprintln!("warden: {}", alert.text.trim_start_matches("warden: "));
                 (
                     RunOutcome::NeedsApproval {
                         branch: published.branch.clone(),
