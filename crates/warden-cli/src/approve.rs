@@ -36,10 +36,11 @@ fn wait_options(policy: &Policy) -> WaitOptions {
             format,
         ));
     }
-    if let Ok(ms) = std::env::var("WARDEN_APPROVAL_POLL_MS").map(|v| v.parse::<u64>()) {
-        if let Ok(ms) = ms {
-            opts.poll_interval = Duration::from_millis(ms.max(10));
-        }
+    if let Some(ms) = std::env::var("WARDEN_APPROVAL_POLL_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        opts.poll_interval = Duration::from_millis(ms.max(10));
     }
     opts
 }

@@ -223,6 +223,7 @@ pub struct ResultReview {
 }
 
 /// Scan a tool result: secrets (redacted), untrusted sources and injected instructions (taint).
+#[allow(clippy::too_many_arguments)]
 pub fn review_result(
     scanner: &Scanner,
     state: &mut SessionState,

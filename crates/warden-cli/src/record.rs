@@ -15,6 +15,11 @@ pub const CLAUDE_CODE: &str = "claude-code";
 
 /// Where the audit database of a project lives.
 pub fn store_path(root: &Path, settings: &AuditSettings) -> PathBuf {
+    // `warden run` points the agent's hooks at the log in the user's checkout, outside the
+    // worktree the agent can write and that is removed after the run.
+    if let Some(db) = std::env::var_os("WARDEN_AUDIT_DB").filter(|d| !d.is_empty()) {
+        return PathBuf::from(db);
+    }
     let configured = Path::new(&settings.path);
     if configured.is_absolute() {
         configured.to_path_buf()
@@ -25,12 +30,13 @@ pub fn store_path(root: &Path, settings: &AuditSettings) -> PathBuf {
 
 /// Store options from the policy's `[audit]` section.
 pub fn store_options(settings: &AuditSettings, redactor: Arc<dyn Redactor>) -> StoreOptions {
-    let mut opts = StoreOptions::default();
-    opts.busy_timeout = Duration::from_millis(settings.busy_timeout_ms);
-    opts.result_max_bytes = settings.max_result_bytes;
-    opts.create_dirs = true;
-    opts.redactor = redactor;
-    opts
+    StoreOptions {
+        busy_timeout: Duration::from_millis(settings.busy_timeout_ms),
+        result_max_bytes: settings.max_result_bytes,
+        create_dirs: true,
+        redactor,
+        ..StoreOptions::default()
+    }
 }
 
 /// Open the store for writing.

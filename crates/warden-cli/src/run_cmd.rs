@@ -503,12 +503,15 @@ fn sandbox_spec(
             spec.protected.push(p);
         }
     }
-    spec.network = match s.sandbox.network.as_str() {
-        "host" => warden_sandbox::NetworkPolicy::Host,
-        "allowlist" => warden_sandbox::NetworkPolicy::AllowDomains(s.sandbox.allow_domains.clone()),
-        _ => warden_sandbox::NetworkPolicy::None,
-    };
-    spec.env.pass = s.sandbox.pass_env.clone();
+    let program = ctx
+        .agent
+        .split_whitespace()
+        .next()
+        .map(std::path::Path::new);
+    if let Ok((network, pass)) = crate::sandbox_cmd::network_for(&s.sandbox, program) {
+        spec.network = network;
+        spec.env.pass = pass;
+    }
     spec.env.set = env;
     spec.limits.max_processes = s.sandbox.max_processes;
     spec.limits.memory_bytes = s.sandbox.max_memory_mb.map(|m| m * 1024 * 1024);

@@ -44,6 +44,30 @@ fn agent_api_host(program: &Path) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// The sandbox's network and the credential variables passed in, from `[sandbox]` and the
+/// program: a known agent gets its API host allowlisted (and its key passed) by default, so
+/// `network = "none"` means "nothing but the agent's own API".
+pub fn network_for(
+    settings: &warden_policy::config::SandboxSettings,
+    program: Option<&Path>,
+) -> Result<(NetworkPolicy, Vec<String>)> {
+    let mut domains = settings.allow_domains.clone();
+    let mut pass = settings.pass_env.clone();
+    let agent = program.and_then(agent_api_host);
+    if let Some((host, key)) = agent {
+        domains.push(host.to_string());
+        pass.push(key.to_string());
+    }
+    let network = match (settings.network.as_str(), agent) {
+        ("none", Some(_)) => NetworkPolicy::AllowDomains(domains),
+        ("none", None) => NetworkPolicy::None,
+        ("allowlist", _) => NetworkPolicy::AllowDomains(domains),
+        ("host", _) => NetworkPolicy::Host,
+        (other, _) => bail!("[sandbox] network = {other:?}: expected none, allowlist or host"),
+    };
+    Ok((network, pass))
+}
+
 /// Build the sandbox for a project from its policy. `workdir` is where the agent works
 /// (the project or a run's worktree).
 pub fn spec_from_policy(
@@ -133,18 +157,8 @@ pub fn spec_from_policy(
     spec.hidden.dedup();
     spec.protected.sort();
     spec.protected.dedup();
-    let mut domains = settings.allow_domains.clone();
-    let mut pass = settings.pass_env.clone();
-    if let Some((host, key)) = program.and_then(agent_api_host) {
-        domains.push(host.to_string());
-        pass.push(key.to_string());
-    }
-    spec.network = match settings.network.as_str() {
-        "none" => NetworkPolicy::None,
-        "allowlist" => NetworkPolicy::AllowDomains(domains),
-        "host" => NetworkPolicy::Host,
-        other => bail!("[sandbox] network = {other:?}: expected none, allowlist or host"),
-    };
+    let (network, pass) = network_for(&policy.settings().sandbox, program)?;
+    spec.network = network;
     spec.env = EnvPolicy {
         pass,
         set: Vec::new(),

@@ -95,7 +95,7 @@ fn typo_task_reaching_for_env_is_halted() {
     assert!(
         outcome
             .tool_result(&tool_use_id(0, 0))
-            .map_or(true, |r| !r.text.contains("not-a-real-token")),
+            .is_none_or(|r| !r.text.contains("not-a-real-token")),
         "the secret never reached the model"
     );
     assert_eq!(

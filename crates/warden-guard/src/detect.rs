@@ -791,7 +791,7 @@ fn sentence_bounds(text: &[u8], start: usize, end: usize) -> (usize, usize) {
             text[j + 1..hi]
                 .iter()
                 .find(|c| **c != b' ' && **c != b'\t')
-                .map_or(true, |c| {
+                .is_none_or(|c| {
                     matches!(
                         c,
                         b'*' | b'-' | b'#' | b'|' | b'>' | b'`' | b'\n' | b'0'..=b'9'
@@ -800,7 +800,7 @@ fn sentence_bounds(text: &[u8], start: usize, end: usize) -> (usize, usize) {
         };
         if b == b'\n' && next_line_starts_item()
             || (matches!(b, b'.' | b'!' | b'?')
-                && text.get(j + 1).map_or(true, |c| c.is_ascii_whitespace()))
+                && text.get(j + 1).is_none_or(|c| c.is_ascii_whitespace()))
         {
             e = j + 1;
             break;

@@ -614,7 +614,7 @@ impl ActionSummary {
 
     fn add_write(&mut self, p: &str, root: &Path, scope: Option<&GlobSet>) {
         let (rel, inside) = Self::rel(p, root);
-        let in_scope = inside && scope.map_or(true, |s| s.is_match(&rel));
+        let in_scope = inside && scope.is_none_or(|s| s.is_match(&rel));
         self.add_cap(if in_scope {
             Capability::WriteInScope
         } else {

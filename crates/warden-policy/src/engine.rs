@@ -202,13 +202,16 @@ pub trait CommandAnalyzer: Send + Sync {
     fn analyze(&self, command: &str, enabled_packs: &PackSelection) -> AnalyzedCommand;
 }
 
+/// Whether a rule matches one part of an analysed command; the flag is true for allow rules.
+pub type RuleMatcher = Box<dyn Fn(&CommandRule, &CommandPart, bool) -> bool + Send + Sync>;
+
 /// An analysed command: the view the engine reads plus a matcher bound to it.
 pub struct AnalyzedCommand {
     pub view: CommandView,
     /// Whether a rule matches one part (by `CommandPart::index`).
     /// The flag is true for allow rules, which must match the command itself, never only a
     /// wrapper that reached it.
-    pub matcher: Box<dyn Fn(&CommandRule, &CommandPart, bool) -> bool + Send + Sync>,
+    pub matcher: RuleMatcher,
 }
 
 /// Which pack rules are on.
