@@ -267,7 +267,7 @@ fn concurrent_waiters_each_get_their_own_decision() {
         assert!(Instant::now() < deadline, "waiters never all appeared");
         for r in reviewer.pending().unwrap() {
             let i: usize = r.session_id.trim_start_matches("session-").parse().unwrap();
-            let d = if i % 2 == 0 {
+            let d = if i.is_multiple_of(2) {
                 approve(Scope::ThisAction)
             } else {
                 Decision::Deny {
