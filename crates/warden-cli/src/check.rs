@@ -21,6 +21,12 @@ pub struct CheckArgs {
     /// Working directory the action comes from (default: the current one).
     #[arg(long)]
     pub cwd: Option<PathBuf>,
+    /// Decide as in a session that has taken in untrusted content (shows the narrowed decision).
+    #[arg(long)]
+    pub tainted: bool,
+    /// Decide as in a session with this task (drift from it is checked).
+    #[arg(long, value_name = "TEXT")]
+    pub task: Option<String>,
     /// One JSON object with a top-level "decision".
     #[arg(long)]
     pub json: bool,
@@ -68,7 +74,33 @@ pub fn run(args: &CheckArgs, out: &mut dyn std::io::Write) -> Result<i32> {
     };
     let root = crate::project::project_root(&cwd);
     let policy = crate::project::load_policy(&root, args.policy.as_deref())?;
-    let verdict = policy.evaluate(&action, &EvalContext { cwd: Some(cwd) });
+    let mut verdict = policy.evaluate(
+        &action,
+        &EvalContext {
+            cwd: Some(cwd.clone()),
+        },
+    );
+    if policy.settings().secrets.enabled {
+        for reason in crate::guard::secret_reasons(&crate::redact::scanner(&policy), &action) {
+            verdict = verdict.with_reason(reason);
+        }
+    }
+    if args.tainted || args.task.is_some() {
+        let mut state = warden_guard::SessionState::default();
+        if args.tainted {
+            let source = warden_guard::TaintSource::Tool {
+                name: "WebFetch".into(),
+            };
+            state.taint(source, 0, Some("warden-check".into()));
+        }
+        if let Some(task) = &args.task {
+            state.set_task(task, Vec::new());
+        }
+        let summary = crate::guard::summarize_action(&action, &input, &policy, &cwd, &state.scope);
+        for reason in crate::guard::check_action(&state, &summary).reasons {
+            verdict = verdict.with_reason(reason);
+        }
+    }
     if args.json {
         writeln!(
             out,

@@ -155,6 +155,14 @@ fn main() {
     match result {
         Ok(code) => std::process::exit(code),
         Err(err) => {
+            // `warden log show | head` closing the pipe is not an error worth a message.
+            let broken_pipe = err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                std::process::exit(0);
+            }
             let paint = term::Paint {
                 on: term::stderr_color(),
             };

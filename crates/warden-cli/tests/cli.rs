@@ -1,0 +1,155 @@
+//! The `warden` commands as a person runs them: init, check, policy lint, exit codes.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const WARDEN: &str = env!("CARGO_BIN_EXE_warden");
+
+fn warden(dir: &Path, args: &[&str]) -> Output {
+    Command::new(WARDEN)
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", dir.join("home"))
+        .env_remove("XDG_CONFIG_HOME")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("warden runs")
+}
+
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    std::fs::create_dir_all(dir.path().join("home")).unwrap();
+    dir
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn init_writes_policy_and_hooks_once() {
+    let dir = repo();
+    let first = warden(dir.path(), &["init"]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let settings = std::fs::read_to_string(dir.path().join(".claude/settings.json")).unwrap();
+    let before = std::fs::read_to_string(dir.path().join("warden.toml")).unwrap();
+    for event in [
+        "PreToolUse",
+        "PostToolUse",
+        "UserPromptSubmit",
+        "SessionStart",
+        "SessionEnd",
+    ] {
+        assert!(settings.contains(event), "{event} hook installed");
+    }
+    assert!(settings.contains("\"onFailure\": \"block\""));
+    let second = warden(dir.path(), &["init"]);
+    assert!(second.status.success());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".claude/settings.json")).unwrap(),
+        settings
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("warden.toml")).unwrap(),
+        before
+    );
+    assert!(String::from_utf8_lossy(&second.stdout).contains("nothing changed"));
+}
+
+#[test]
+fn init_dry_run_writes_nothing() {
+    let dir = repo();
+    let out = warden(dir.path(), &["init", "--dry-run"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("+++"));
+    assert!(!dir.path().join("warden.toml").exists());
+    assert!(!dir.path().join(".claude").exists());
+}
+
+#[test]
+fn init_outside_git_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = warden(dir.path(), &["init"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not inside a git repository"));
+}
+
+#[test]
+fn check_exit_codes_and_json() {
+    let dir = repo();
+    assert!(warden(dir.path(), &["init"]).status.success());
+    let deny = warden(dir.path(), &["check", "--json", "Bash(sudo rm -fr /tmp/x)"]);
+    assert_eq!(deny.status.code(), Some(1));
+    assert_eq!(json(&deny)["decision"], "deny");
+    assert_eq!(json(&deny)["decided_by"]["rule"], "Bash(rm -rf*)");
+    let allow = warden(dir.path(), &["check", "--json", "Bash(ls -la)"]);
+    assert_eq!(allow.status.code(), Some(0));
+    assert_eq!(json(&allow)["decision"], "allow");
+    let ask = warden(dir.path(), &["check", "--json", "Edit(infra/main.tf)"]);
+    assert_eq!(ask.status.code(), Some(3));
+    assert_eq!(json(&ask)["decision"], "ask");
+}
+
+#[test]
+fn check_tainted_shows_the_narrowed_decision() {
+    let dir = repo();
+    assert!(warden(dir.path(), &["init"]).status.success());
+    let plain = warden(
+        dir.path(),
+        &["check", "--json", "Bash(curl https://example.com)"],
+    );
+    assert_eq!(json(&plain)["decision"], "ask");
+    let tainted = warden(
+        dir.path(),
+        &[
+            "check",
+            "--json",
+            "--tainted",
+            "Bash(curl https://example.com)",
+        ],
+    );
+    assert_eq!(json(&tainted)["decision"], "deny");
+    assert!(json(&tainted)["decided_by"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("tainted"));
+}
+
+#[test]
+fn broken_policy_is_reported_with_line_and_caret() {
+    let dir = repo();
+    std::fs::write(
+        dir.path().join("warden.toml"),
+        "[permissions]\ndeny = [\"Bash(rm -rf*)\",\n  \"Bash(\",\n]\n",
+    )
+    .unwrap();
+    let lint = warden(dir.path(), &["policy", "lint"]);
+    assert_eq!(lint.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&lint.stdout);
+    assert!(text.contains("warden.toml:3"), "{text}");
+    assert!(text.contains('^'), "{text}");
+    let check = warden(dir.path(), &["check", "Bash(ls)"]);
+    assert_eq!(
+        check.status.code(),
+        Some(2),
+        "a broken policy is an error, never a decision"
+    );
+}
+
+#[test]
+fn wrong_flag_is_a_usage_error() {
+    let dir = repo();
+    let out = warden(dir.path(), &["check", "--frobnicate", "Bash(ls)"]);
+    assert_eq!(out.status.code(), Some(2));
+}
