@@ -189,3 +189,109 @@ fn denied_infra_edit_does_not_happen() {
     );
     assert!(infra(&ws).contains("small"), "the denied edit did not run");
 }
+
+/// A minimal HTTP/1.1 exchange with `warden serve` on loopback: the page's own login link,
+/// the request page (for its CSRF value), and the form POST a browser would send.
+fn http(addr: &str, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to warden serve");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+}
+
+#[test]
+fn infra_edit_approved_through_the_web_page_goes_through() {
+    use std::io::BufRead;
+    let ws = workspace();
+    // The store exists once `warden serve` opens it; start the server first.
+    std::fs::create_dir_all(ws.repo().join(".warden")).unwrap();
+    let token = "e2e0123456789abcdef0123456789abcdef0123456789abcdef";
+    let mut server = Command::new(WARDEN)
+        .args(["serve", "--bind", "127.0.0.1:0", "--token", token])
+        .current_dir(ws.repo())
+        .env("HOME", ws.home())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("warden serve starts");
+    let mut lines = std::io::BufReader::new(server.stdout.take().expect("stdout")).lines();
+    let base = loop {
+        let line = lines
+            .next()
+            .expect("a banner line")
+            .expect("readable banner");
+        if let Some(url) = line.split("listening on ").nth(1) {
+            break url.trim().to_string();
+        }
+    };
+    let addr = base
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let (ws, outcome) = {
+        let scenario =
+            Scenario::named("warden-approval-infra-edit").unwrap_or_else(|e| panic!("{e}"));
+        let claude = claude()
+            .env("WARDEN_UNATTENDED", "1")
+            .env("WARDEN_APPROVAL_POLL_MS", "50");
+        let outcome = std::thread::scope(|s| {
+            let run = s.spawn(|| claude.run(&ws, &scenario).unwrap_or_else(|e| panic!("{e}")));
+            let started = Instant::now();
+            let id = loop {
+                assert!(
+                    started.elapsed() < Duration::from_secs(45),
+                    "no approval request appeared"
+                );
+                let out = warden(&ws, &["approvals", "--json"]);
+                if let Ok(Value::Array(list)) = serde_json::from_slice::<Value>(&out.stdout) {
+                    if let Some(id) = list.first().and_then(|r| r["id"].as_str()) {
+                        break id.to_string();
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            };
+            let login = http(&addr, &format!("GET /login?token={token} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"));
+            let cookie = login
+                .lines()
+                .find_map(|l| {
+                    l.strip_prefix("set-cookie: ")
+                        .or_else(|| l.strip_prefix("Set-Cookie: "))
+                })
+                .and_then(|c| c.split(';').next())
+                .unwrap_or_else(|| panic!("login sets a cookie: {login}"))
+                .to_string();
+            let page = http(&addr, &format!("GET /requests/{id} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"));
+            assert!(
+                page.contains("infra/main.tf"),
+                "the page shows the waiting action"
+            );
+            let csrf = page
+                .split("name=\"csrf\" value=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap_or_else(|| panic!("the page carries a CSRF value"))
+                .to_string();
+            let forged = http(&addr, &format!("POST /requests/{id}/approve HTTP/1.1\r\nHost: {addr}\r\nOrigin: {base}\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 6\r\nConnection: close\r\n\r\nreason"));
+            assert!(
+                forged.starts_with("HTTP/1.1 403"),
+                "a POST without the CSRF value is refused: {forged}"
+            );
+            let body = format!("csrf={csrf}&reason=looks+right");
+            let approved = http(&addr, &format!("POST /requests/{id}/approve HTTP/1.1\r\nHost: {addr}\r\nOrigin: {base}\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()));
+            assert!(
+                approved.starts_with("HTTP/1.1 303"),
+                "the page's approve form is accepted: {approved}"
+            );
+            run.join().expect("claude thread")
+        });
+        (ws, outcome)
+    };
+    let _ = server.kill();
+    let text = result_text(&outcome, 1, 0);
+    assert!(
+        infra(&ws).contains("large"),
+        "the edit approved on the page ran: {text}"
+    );
+}
