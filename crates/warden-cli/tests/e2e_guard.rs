@@ -289,6 +289,7 @@ fn infra_edit_approved_through_the_web_page_goes_through() {
         (ws, outcome)
     };
     let _ = server.kill();
+    let _ = server.wait();
     let text = result_text(&outcome, 1, 0);
     assert!(
         infra(&ws).contains("large"),
