@@ -1,9 +1,12 @@
-//! Detector throughput measured against the thread's own CPU time as well as wall time, so
-//! that a figure taken on a busy machine still says what one core does:
+//! Detector throughput on one thread, wall clock, next to the thread's own CPU time, so that
+//! a figure taken on a busy machine also says what one core does:
 //! `cargo run --release -p warden-guard --example throughput`
 //!
+//! Inputs as in `benches/detector.rs`: docs (the benign corpus), code and HTML pages
+//! (`benches/corpus`), attacks (cue-dense), and one 20 KiB source file.
 //! CPU time comes from `/proc/thread-self/schedstat` (Linux); elsewhere only wall time is shown.
 
+use std::path::Path;
 use std::time::Instant;
 
 use warden_guard::InjectionDetector;
@@ -34,11 +37,12 @@ fn measure(name: &str, bytes: usize, mut f: impl FnMut()) {
     }
 }
 
-fn main() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/benign");
+fn corpus(dir: &str) -> String {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .expect("benign corpus")
+        .expect("corpus dir")
         .map(|e| e.expect("entry").path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "SOURCES.md"))
         .collect();
     paths.sort();
     let mut text = String::new();
@@ -46,26 +50,36 @@ fn main() {
         text.push_str(&std::fs::read_to_string(p).expect("utf-8"));
         text.push('\n');
     }
-    let mut end = 10 * 1024;
-    while !text.is_char_boundary(end) {
+    text
+}
+
+fn main() {
+    let det = InjectionDetector::new();
+    for (name, dir) in [
+        ("docs", "tests/corpus/benign"),
+        ("code and HTML", "benches/corpus"),
+        ("attacks", "tests/corpus/attacks"),
+    ] {
+        let text = corpus(dir);
+        measure(
+            &format!("{name} ({} KiB)", text.len() / 1024),
+            text.len(),
+            || {
+                std::hint::black_box(det.scan(&text));
+            },
+        );
+    }
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/corpus/serde_json-de.rs");
+    let source = std::fs::read_to_string(source).expect("utf-8");
+    let mut end = 20 * 1024;
+    while !source.is_char_boundary(end) {
         end -= 1;
     }
-    let ten_k = &text[..end];
-    let det = InjectionDetector::new();
-    let dfa = InjectionDetector::new_dfa();
-    measure("corpus, new()", text.len(), || {
-        std::hint::black_box(det.scan(&text));
+    let file = &source[..end];
+    measure("20 KiB source file", file.len(), || {
+        std::hint::black_box(det.scan(file));
     });
-    measure("corpus, new_dfa()", text.len(), || {
-        std::hint::black_box(dfa.scan(&text));
-    });
-    measure("10 KiB, new()", ten_k.len(), || {
-        std::hint::black_box(det.scan(ten_k));
-    });
-    measure("build new()", 0, || {
-        std::hint::black_box(InjectionDetector::new());
-    });
-    measure("build new() + scan 10 KiB", ten_k.len(), || {
-        std::hint::black_box(InjectionDetector::new().scan(ten_k));
+    measure("new() + scan 20 KiB source file", file.len(), || {
+        std::hint::black_box(InjectionDetector::new().scan(file));
     });
 }

@@ -4,13 +4,13 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
 use base64::engine::general_purpose::GeneralPurpose;
 use base64::engine::{DecodePaddingMode, GeneralPurposeConfig};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::cues::{Cue, PHRASES};
+use crate::phrase_dfa;
 
 /// What kind of injection evidence a [`Signal`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -94,11 +94,13 @@ const BASE64_MIN: usize = 40;
 // can cause.
 const BASE64_BUDGET: usize = 256 * 1024;
 
-/// Finds injection signals in text. Build once and reuse: [`InjectionDetector::scan`] takes
-/// `&self` and is safe to call from many threads.
+/// Finds injection signals in text. [`InjectionDetector::scan`] takes `&self` and is safe
+/// to call from many threads.
+///
+/// Building one costs nothing: the phrase table is compiled into an automaton when the
+/// crate is built, so a short-lived process (the hook) pays only for the scan.
 #[derive(Debug, Clone)]
 pub struct InjectionDetector {
-    ac: AhoCorasick,
     threshold: f32,
 }
 
@@ -119,35 +121,19 @@ struct Hit {
 }
 
 impl InjectionDetector {
-    /// A detector with the built-in phrase table and [`DEFAULT_THRESHOLD`], built for a
-    /// short-lived process (the hook): about a millisecond to build, a compact automaton.
+    /// A detector with the built-in phrase table and [`DEFAULT_THRESHOLD`]. Free to build:
+    /// its automaton is a static table compiled with the crate.
     pub fn new() -> Self {
-        Self::build(AhoCorasickKind::ContiguousNFA)
-    }
-
-    /// The same detector with a full DFA: several milliseconds to build and megabytes of
-    /// tables, faster per byte. For long-running processes and bulk scanning.
-    pub fn new_dfa() -> Self {
-        Self::build(AhoCorasickKind::DFA)
-    }
-
-    fn build(kind: AhoCorasickKind) -> Self {
-        // The haystack is lower-cased (ASCII) before matching, so the automaton needs no
-        // case folding, which halves its size.
-        let ac = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            // Hundreds of patterns with common first bytes: no prefilter would pay for its
-            // construction.
-            .prefilter(false)
-            .kind(Some(kind))
-            .build(PHRASES.iter().map(|p| p.text))
-            // The table is a compile-time constant of a few hundred short phrases; a build
-            // failure is a bug in this crate, caught by every test, never input-dependent.
-            .expect("built-in phrase table must compile");
         InjectionDetector {
-            ac,
             threshold: DEFAULT_THRESHOLD,
         }
+    }
+
+    /// The same detector as [`InjectionDetector::new`]. It once built a larger, faster
+    /// automaton at run time; the built-in one is now both, and this is kept so that
+    /// callers keep compiling.
+    pub fn new_dfa() -> Self {
+        Self::new()
     }
 
     /// The same detector reporting signals at or above `threshold` (clamped to `[0, 1]`).
@@ -222,24 +208,14 @@ impl InjectionDetector {
     }
 
     fn hits(&self, text: &str) -> Vec<Hit> {
-        let lower = text.as_bytes().to_ascii_lowercase();
-        let bytes = lower.as_slice();
+        let bytes = text.as_bytes();
         let mut hits = Vec::new();
         let mut comment_until: usize = 0;
         let mut in_html_comment = false;
         let mut in_fence = false;
-        // Leftmost-longest matches, restarting one byte after each match start, so that a
-        // phrase inside a longer one still counts ("models that read this" inside
-        // "language models that read this") while the scan stays on the automaton's fast
-        // non-overlapping path.
-        let mut at = 0usize;
-        while at < bytes.len() {
-            let Some(m) = self.ac.find(Input::new(bytes).span(at..bytes.len())) else {
-                break;
-            };
-            at = m.start() + 1;
-            let phrase = &PHRASES[m.pattern().as_usize()];
-            let (start, end) = (m.start(), m.end());
+        for (start, id) in phrase_starts(bytes) {
+            let phrase = &PHRASES[id];
+            let end = start + phrase.text.len();
             if !on_word_boundaries(bytes, start, end) {
                 continue;
             }
@@ -373,6 +349,28 @@ impl InjectionDetector {
     }
 }
 
+/// For every offset where a phrase of [`PHRASES`] starts (ASCII case-insensitively), the
+/// longest phrase starting there, in order of offset; offsets inside a word are left out
+/// for phrases that begin with a word character ("ai" in "main").
+fn phrase_starts(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let mut found: Vec<(usize, usize)> = Vec::new();
+    phrase_dfa::for_each_match(bytes, |end, id| {
+        found.push((end - PHRASES[id].text.len(), id));
+    });
+    // Found in order of end. A longer phrase with the same start ends later, so after a
+    // stable sort by start the last of each start is the longest.
+    found.sort_by_key(|&(start, _)| start);
+    found.dedup_by(|later, earlier| {
+        if later.0 == earlier.0 {
+            *earlier = *later;
+            true
+        } else {
+            false
+        }
+    });
+    found
+}
+
 struct Scored {
     range: Range<usize>,
     score: f32,
@@ -402,11 +400,7 @@ fn score_cluster(text: &[u8], cluster: &[Hit]) -> Option<Scored> {
         let e = max.entry(h.cue).or_insert(0.0);
         *e = e.max(w);
         match h.cue {
-            TurnMarker => {
-                if !turns.contains(&h.text) {
-                    turns.push(h.text);
-                }
-            }
+            TurnMarker if !turns.contains(&h.text) => turns.push(h.text),
             OverrideVerb => last_verb_end = Some(h.end),
             OverrideObject => {
                 if let Some(v) = last_verb_end {
@@ -1141,4 +1135,157 @@ pub fn summarize(signals: &[Signal]) -> String {
         top,
         parts.join("; ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::OnceLock;
+
+    use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The matcher the compiled automaton replaced, kept as the reference: aho-corasick
+    /// leftmost-longest over a lower-cased copy, restarting one byte after each match
+    /// start, then the word rule on the start.
+    fn phrase_starts_reference(bytes: &[u8]) -> Vec<(usize, usize)> {
+        static AC: OnceLock<AhoCorasick> = OnceLock::new();
+        let ac = AC.get_or_init(|| {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(PHRASES.iter().map(|p| p.text))
+                .expect("phrase table compiles")
+        });
+        let lower = bytes.to_ascii_lowercase();
+        let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+        let mut out = Vec::new();
+        let mut at = 0usize;
+        while at < lower.len() {
+            let Some(m) = ac.find(Input::new(&lower).span(at..lower.len())) else {
+                break;
+            };
+            at = m.start() + 1;
+            let start = m.start();
+            if start > 0 && word(lower[start]) && word(lower[start - 1]) {
+                continue;
+            }
+            out.push((start, m.pattern().as_usize()));
+        }
+        out
+    }
+
+    fn corpus_files() -> Vec<std::path::PathBuf> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut out = Vec::new();
+        for dir in [
+            "tests/corpus/attacks",
+            "tests/corpus/benign",
+            "benches/corpus",
+        ] {
+            for e in std::fs::read_dir(root.join(dir)).expect("corpus dir") {
+                out.push(e.expect("dir entry").path());
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn automaton_agrees_with_reference_on_the_corpora() {
+        let files = corpus_files();
+        assert!(files.len() > 300);
+        for p in files {
+            let text = std::fs::read(&p).expect("corpus file");
+            let upper = text.to_ascii_uppercase();
+            for t in [&text, &upper] {
+                assert_eq!(
+                    phrase_starts(t),
+                    phrase_starts_reference(t),
+                    "{}",
+                    p.display()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn automaton_agrees_with_reference_on_every_phrase() {
+        // Each phrase alone, glued to a word, after a word, and twice in a row.
+        for p in PHRASES {
+            for t in [
+                p.text.to_string(),
+                format!("x{}", p.text),
+                format!("{}x", p.text),
+                format!(" {} ", p.text.to_ascii_uppercase()),
+                format!("{0}{0}", p.text),
+            ] {
+                assert_eq!(
+                    phrase_starts(t.as_bytes()),
+                    phrase_starts_reference(t.as_bytes()),
+                    "{t:?}"
+                );
+            }
+        }
+    }
+
+    /// Pieces of text that exercise the automaton: whole phrases in mixed case, their
+    /// prefixes and suffixes, word and non-word glue, multi-byte characters.
+    fn piece() -> impl Strategy<Value = String> {
+        let phrase = (0..PHRASES.len(), any::<u64>()).prop_map(|(i, bits)| {
+            PHRASES[i]
+                .text
+                .chars()
+                .enumerate()
+                .map(|(k, c)| {
+                    if bits >> (k % 64) & 1 == 1 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect::<String>()
+        });
+        let part = (
+            0..PHRASES.len(),
+            any::<prop::sample::Index>(),
+            any::<bool>(),
+        )
+            .prop_map(|(i, cut, head)| {
+                let t = PHRASES[i].text;
+                let mut k = cut.index(t.len() + 1);
+                while !t.is_char_boundary(k) {
+                    k -= 1;
+                }
+                if head { &t[..k] } else { &t[k..] }.to_string()
+            });
+        prop_oneof![
+            4 => phrase,
+            3 => part,
+            3 => "[a-zA-Z0-9 _.,:<>|/~@!#`'\n-]{0,6}",
+            1 => prop::sample::select(vec![
+                "é", "—", "\u{200b}", "忽", "ç", "õ", "\u{FEFF}", "日本", "\u{e0041}"
+            ])
+            .prop_map(str::to_string),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn automaton_agrees_with_reference(pieces in prop::collection::vec(piece(), 0..24)) {
+            let text = pieces.concat();
+            prop_assert_eq!(
+                phrase_starts(text.as_bytes()),
+                phrase_starts_reference(text.as_bytes())
+            );
+        }
+
+        #[test]
+        fn automaton_agrees_with_reference_on_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            prop_assert_eq!(phrase_starts(&bytes), phrase_starts_reference(&bytes));
+        }
+    }
 }

@@ -10,13 +10,13 @@
 //!   policy file ([`UntrustedSourcesConfig`]); `Default` is the built-in list.
 //! - [`InjectionDetector`] finds injection signals in text: text addressed to the model,
 //!   fake role tags, credential and exfiltration requests, invisible Unicode, instructions
-//!   in comments, base64-encoded instructions. One Aho-Corasick pass over a phrase table
+//!   in comments, base64-encoded instructions. One automaton pass over a phrase table
 //!   feeds a small scorer that needs several weak cues in one passage before it reports,
 //!   because documentation is full of imperatives. [`summarize`] turns signals into a
 //!   sentence that is safe to show the agent (it never quotes the content).
-//!   [`InjectionDetector::new`] builds a compact automaton in under a millisecond (for the
-//!   hook, a process per tool call); [`InjectionDetector::new_dfa`] takes several
-//!   milliseconds and scans about twice as fast (for long-running or bulk scanning).
+//!   The phrase table is compiled into a DFA when the crate is built (`build.rs`), so
+//!   [`InjectionDetector::new`] costs nothing at run time: the hook, a process per tool
+//!   call, pays only for the scan.
 //!   Precision and recall over the labelled corpus in `tests/corpus/` are printed by
 //!   `cargo test -p warden-guard --test eval -- --nocapture`.
 //! - [`SessionState`] is what the hook persists per session (a small JSON object): the
@@ -86,6 +86,7 @@ mod detect;
 mod drift;
 mod error;
 mod narrow;
+mod phrase_dfa;
 mod sources;
 mod state;
 
