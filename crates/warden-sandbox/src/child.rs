@@ -1090,7 +1090,11 @@ fn apply_landlock(p: &Prepared, proxy_port: Option<u16>) -> Result<(), String> {
         c = add(c, &r.path, access, false)?;
     }
     for w in &p.plan.writable {
-        c = add(c, w, all, true)?;
+        // Directory rights on a file make Landlock report the ruleset as only partly
+        // enforced, which the check below refuses: a writable file (an agent's
+        // `~/.claude.json`) gets the file rights alone.
+        let access = if w.is_dir() { all } else { all & file };
+        c = add(c, w, access, true)?;
     }
     let mut dev_file = file & !landlock::BitFlags::from(AccessFs::Execute);
     if p.landlock_abi < LANDLOCK_ABI_TRUNCATE {

@@ -265,6 +265,28 @@ fn write_inside_allowlist_works() {
 }
 
 #[test]
+fn a_writable_file_is_writable_and_only_it() {
+    // An agent keeps state in one file beside the project (Claude Code's ~/.claude.json):
+    // the sandbox must accept a single writable file and not widen it to its directory.
+    let f = Fixture::new();
+    let state = f.outside.join("agent-state.json");
+    std::fs::write(&state, "{}").unwrap();
+    let state_arg = state.display().to_string();
+    let o = f.sh(
+        &["--writable", &state_arg],
+        "echo '{\"n\":1}' > \"$OUT/agent-state.json\" && cat \"$OUT/agent-state.json\"",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), "{\"n\":1}\n");
+    let o = f.sh(
+        &["--writable", &state_arg],
+        "echo changed > \"$OUT/target.txt\"",
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    f.target_unchanged();
+}
+
+#[test]
 fn private_tmp_is_writable_and_private() {
     let f = Fixture::new();
     let marker = format!("/tmp/warden-sandbox-private-{}", std::process::id());
