@@ -117,10 +117,8 @@ pub fn summarize_action(
         }
     };
     match action {
-        Action::Read { path, .. } => {
-            if policy.secret_file(&anchors.resolve(path)).is_some() {
-                add(Capability::ReadSecretFile);
-            }
+        Action::Read { path, .. } if policy.secret_file(&anchors.resolve(path)).is_some() => {
+            add(Capability::ReadSecretFile);
         }
         Action::Exec { command } => {
             use warden_shell::EffectKind as K;
