@@ -55,11 +55,7 @@ pub fn wait_for_person(
     tool_input: &Value,
     reason: &str,
 ) -> Result<HookAnswer> {
-    let session = ctx
-        .input
-        .session_id
-        .clone()
-        .unwrap_or_else(|| "unknown-session".into());
+    let session = crate::record::session_key(&ctx.input);
     let approvals =
         SqliteApprovals::open(store.path()).context("cannot open the approval store")?;
     let mut req = NewRequest::new(

@@ -393,6 +393,8 @@ fn demo_in(base: &Path, args: &DemoArgs, out: &mut dyn Write, started: Instant) 
         Some(task.clone()),
         vec!["src".into()],
         "warden-demo-agent",
+        // Everything the demo makes stays in its throwaway directory.
+        Some(base.join("worktrees")),
     )?;
     let worktree = ctx.ws.worktree.clone();
     let exe = std::env::current_exe().context("cannot find the warden binary's own path")?;

@@ -15,9 +15,11 @@ use std::time::Instant;
 use warden_policy::{Decision, EvalContext, Verdict};
 
 /// Largest payload read from stdin; a tool call bigger than this is denied, not truncated.
-const MAX_PAYLOAD_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_PAYLOAD_BYTES: u64 = 64 * 1024 * 1024;
 
-/// What the hook prints and how it exits.
+/// What the hook prints and how it exits. Serializable: the run's hook broker sends it back
+/// to the hook process inside the sandbox, which prints it.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct HookAnswer {
     pub stdout: Option<Value>,
     pub stderr: Option<String>,
@@ -44,20 +46,20 @@ impl HookAnswer {
 }
 
 /// A failure, with what is known of the event it happened in.
-struct Failure {
+pub(crate) struct Failure {
     event: Option<HookEvent>,
     message: String,
 }
 
 impl Failure {
-    fn new(event: Option<HookEvent>, message: impl Into<String>) -> Failure {
+    pub(crate) fn new(event: Option<HookEvent>, message: impl Into<String>) -> Failure {
         Failure {
             event,
             message: message.into(),
         }
     }
 
-    fn answer(self) -> HookAnswer {
+    pub(crate) fn answer(self) -> HookAnswer {
         let reason = format!("warden: {} (failing closed)", self.message);
         match self.event {
             Some(HookEvent::PreToolUse) => {
@@ -80,21 +82,21 @@ pub fn run(stdin: impl Read, mut stdout: impl Write) -> i32 {
     std::panic::set_hook(Box::new(|_| {}));
     let answer = match read_payload(stdin) {
         Err(failure) => failure.answer(),
-        Ok(raw) => {
-            let event_hint = sniff_event(&raw);
-            match std::panic::catch_unwind(AssertUnwindSafe(|| handle(&raw, started))) {
-                Ok(Ok(answer)) => answer,
-                Ok(Err(failure)) => failure.answer(),
-                Err(panic) => {
-                    let what = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown".into());
-                    Failure::new(event_hint, format!("internal error: {what}")).answer()
-                }
-            }
-        }
+        Ok(raw) => match crate::broker::socket_from_env() {
+            // Inside `warden run`'s sandbox the audit log is out of reach: the broker outside
+            // answers, and a broker that cannot be reached is a deny like any other failure.
+            Some(socket) => crate::broker::relay(&socket, &raw).unwrap_or_else(|e| {
+                Failure::new(
+                    sniff_event(&raw),
+                    format!(
+                        "the run's hook broker at {} cannot be reached: {e:#}",
+                        socket.display()
+                    ),
+                )
+                .answer()
+            }),
+            None => answer_payload(&raw, started),
+        },
     };
     if let Some(value) = &answer.stdout {
         let text = value.to_string();
@@ -113,7 +115,24 @@ pub fn run(stdin: impl Read, mut stdout: impl Write) -> i32 {
     answer.exit_code
 }
 
-fn read_payload(stdin: impl Read) -> Result<String, Failure> {
+/// The answer to one hook payload, whatever happens inside (a panic is a deny).
+pub(crate) fn answer_payload(raw: &str, started: Instant) -> HookAnswer {
+    let event_hint = sniff_event(raw);
+    match std::panic::catch_unwind(AssertUnwindSafe(|| handle(raw, started))) {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(failure)) => failure.answer(),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown".into());
+            Failure::new(event_hint, format!("internal error: {what}")).answer()
+        }
+    }
+}
+
+pub(crate) fn read_payload(stdin: impl Read) -> Result<String, Failure> {
     let mut raw = String::new();
     let read = stdin.take(MAX_PAYLOAD_BYTES + 1).read_to_string(&mut raw);
     match read {
@@ -130,7 +149,7 @@ fn read_payload(stdin: impl Read) -> Result<String, Failure> {
 }
 
 /// The event name of a payload too broken to parse whole, so the failure can take its form.
-fn sniff_event(raw: &str) -> Option<HookEvent> {
+pub(crate) fn sniff_event(raw: &str) -> Option<HookEvent> {
     let at = raw.find("\"hook_event_name\"")?;
     let rest = &raw[at + "\"hook_event_name\"".len()..];
     let start = rest.find('"')? + 1;
@@ -270,11 +289,7 @@ fn append(
 }
 
 fn session_id(ctx: &HookContext) -> String {
-    ctx.input
-        .session_id
-        .clone()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "unknown-session".into())
+    crate::record::session_key(&ctx.input)
 }
 
 fn load_state(ctx: &HookContext, session: &Session) -> Result<warden_guard::SessionState, Failure> {

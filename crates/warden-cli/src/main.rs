@@ -7,6 +7,7 @@
 
 mod analysis;
 mod approve;
+mod broker;
 mod check;
 mod claude;
 mod demo;
@@ -88,6 +89,10 @@ enum Command {
 enum HookAgent {
     /// Claude Code's hook protocol (PreToolUse, PostToolUse, UserPromptSubmit, SessionStart, SessionEnd).
     Claude,
+    /// Answer hook calls relayed over a Unix socket (started by `warden run` and `warden
+    /// sandbox` outside the sandbox; hooks inside find it through $WARDEN_HOOK_SOCKET). Runs
+    /// until its stdin closes.
+    Serve(broker::ServeArgs),
 }
 
 fn log_command(args: &warden_audit::cli::LogArgs, out: &mut dyn Write) -> anyhow::Result<i32> {
@@ -135,6 +140,9 @@ fn main() {
             let code = hook::run(std::io::stdin().lock(), &mut out);
             std::process::exit(code);
         }
+        Command::Hook {
+            agent: HookAgent::Serve(args),
+        } => broker::serve(args, &mut out),
         Command::Init(args) => init::run(args, &mut out),
         Command::Check(args) => check::run(args, &mut out),
         Command::Policy { command } => policy_cmd::run(command, &mut out),

@@ -70,14 +70,27 @@ pub fn event_kind(event: HookEvent) -> EventKind {
     EventKind::from_name(event.name())
 }
 
-/// The audit event for a hook call, before the decision is known.
-pub fn new_event(input: &HookInput, event: HookEvent, cwd: &Path) -> NewEvent {
-    let session = input
+/// The audit session a hook call belongs to. Under `warden run` it is the run's id, so the
+/// run's events, its taint state and its approvals are one session (`warden log show RUN`)
+/// whatever sessions the agent opens inside it; otherwise the agent's own session id.
+pub fn session_key(input: &HookInput) -> String {
+    if let Some(run) = std::env::var("WARDEN_RUN_ID")
+        .ok()
+        .filter(|r| !r.is_empty())
+    {
+        return run;
+    }
+    input
         .session_id
         .clone()
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "unknown-session".into());
-    let mut ev = NewEvent::new(session, CLAUDE_CODE, event_kind(event));
+        .unwrap_or_else(|| "unknown-session".into())
+}
+
+/// The audit event for a hook call, before the decision is known.
+pub fn new_event(input: &HookInput, event: HookEvent, cwd: &Path) -> NewEvent {
+    let session = session_key(input);
+    let mut ev = NewEvent::new(session.clone(), CLAUDE_CODE, event_kind(event));
     ev.cwd = cwd.to_string_lossy().into_owned();
     ev.tool = input.tool_name.clone();
     ev.tool_use_id = input.tool_use_id.clone();
@@ -91,6 +104,12 @@ pub fn new_event(input: &HookInput, event: HookEvent, cwd: &Path) -> NewEvent {
     }
     if let Some(t) = &input.transcript_path {
         extra.insert("transcript_path".into(), Value::String(t.clone()));
+    }
+    if let Some(agent_session) = input.session_id.as_ref().filter(|s| **s != session) {
+        extra.insert(
+            "agent_session_id".into(),
+            Value::String(agent_session.clone()),
+        );
     }
     ev.extra = Value::Object(extra);
     ev

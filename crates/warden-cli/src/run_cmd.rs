@@ -16,8 +16,8 @@ use warden_policy::Policy;
 use warden_session::forge::{ForgeConfig, ForgeKind};
 use warden_session::runs::{RunOutcome, RunRecord, RunStore};
 use warden_session::{
-    GateConfig, GateFinding, GateReport, GateStatus, PrOutcome, PublishConfig, PushOutcome, RunId,
-    RunSummary, Workspace, WorkspaceOptions,
+    ActionNote, GateConfig, GateFinding, GateReport, GateStatus, PrOutcome, PublishConfig,
+    PushOutcome, RunId, RunSummary, Workspace, WorkspaceOptions,
 };
 
 /// Exit status of `warden run`.
@@ -109,16 +109,24 @@ impl RunContext {
 }
 
 /// Creates the workspace for a run, saves its record and writes the start event.
+///
+/// `worktrees` overrides where the worktree goes (the demo keeps everything in its own
+/// throwaway directory); otherwise `[run] worktrees_dir` or [`default_worktrees_dir`].
 pub fn start(
     repo: &Path,
     task: Option<String>,
     scope: Vec<String>,
     agent: &str,
+    worktrees: Option<PathBuf>,
 ) -> Result<RunContext> {
     let repo_root = crate::project::project_root(repo);
     let policy = crate::project::load_policy(&repo_root, None)?;
     let id = RunId::generate()?;
-    let ws = warden_session::create_workspace(&repo_root, &id, &WorkspaceOptions::default())
+    let options = WorkspaceOptions {
+        worktrees_dir: worktrees.or_else(|| worktrees_dir(&repo_root, &policy)),
+        ..WorkspaceOptions::default()
+    };
+    let ws = warden_session::create_workspace(&repo_root, &id, &options)
         .context("cannot create the run's worktree")?;
     let record = RunRecord::start(&ws, task.clone(), scope.clone());
     RunStore::for_workspace(&ws).save(&record)?;
@@ -144,6 +152,32 @@ pub fn start(
     });
     ctx.append(ev)?;
     Ok(ctx)
+}
+
+/// Where run worktrees go when the policy does not say: `$XDG_STATE_HOME/warden/worktrees/
+/// <repo>/` (`~/.local/state/...`). Not inside `.git`: Claude Code treats everything there as
+/// sensitive and refuses to edit it, whatever the hooks answer.
+pub fn default_worktrees_dir(repo_root: &Path) -> Option<PathBuf> {
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .filter(|d| d.is_absolute())
+        .or_else(|| crate::project::home_dir().map(|h| h.join(".local").join("state")))?;
+    let name = repo_root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "repo".into());
+    Some(state.join("warden").join("worktrees").join(name))
+}
+
+fn worktrees_dir(repo_root: &Path, policy: &Policy) -> Option<PathBuf> {
+    match policy.settings().run.worktrees_dir.as_deref() {
+        Some(dir) => Some(match dir.strip_prefix("~/") {
+            Some(rest) => crate::project::home_dir()?.join(rest),
+            None => repo_root.join(dir),
+        }),
+        None => default_worktrees_dir(repo_root),
+    }
 }
 
 /// What happened after the agent exited.
@@ -222,6 +256,7 @@ fn publish_config(ctx: &RunContext) -> Result<PublishConfig> {
         let mut forge = ForgeConfig::new(kind);
         forge.api_base = s.forge_api.clone();
         forge.token_env = s.forge_token_env.clone();
+        forge.repo = s.forge_repo.clone();
         cfg.forge = Some(forge);
     }
     Ok(cfg)
@@ -308,12 +343,7 @@ pub fn conclude(
                 "warden: ALERT: {}",
                 alert.text.trim_start_matches("warden: ")
             );
-            if let Some(url) = &ctx.policy.settings().run.alert_webhook {
-                if let Err(e) = warden_session::alert::send(url, &alert, Duration::from_secs(10)) {
-                    eprintln!("warden: the alert webhook failed: {e}");
-                    alert_error = Some(e.to_string());
-                }
-            }
+            alert_error = send_alert(ctx, &alert);
             lines.push(format!("discarded: {reason}"));
             lines.push(format!(
                 "the work is kept for forensics: git show {}",
@@ -371,6 +401,7 @@ pub fn conclude(
                 ));
                 let alert = warden_session::alert::Alert::new(&ctx.ws, summary, &report, None);
                 eprintln!("warden: {}", alert.text.trim_start_matches("warden: "));
+                alert_error = send_alert(ctx, &alert);
                 (
                     RunOutcome::NeedsApproval {
                         branch: published.branch.clone(),
@@ -406,6 +437,18 @@ pub fn conclude(
         lines,
         alert_error,
     })
+}
+
+/// Sends the alert to `[run] alert_webhook`, if any; returns what went wrong.
+fn send_alert(ctx: &RunContext, alert: &warden_session::alert::Alert) -> Option<String> {
+    let url = ctx.policy.settings().run.alert_webhook.as_ref()?;
+    match warden_session::alert::send(url, alert, Duration::from_secs(10)) {
+        Ok(()) => None,
+        Err(e) => {
+            eprintln!("warden: the alert webhook failed: {e}");
+            Some(e.to_string())
+        }
+    }
 }
 
 /// Marks a run as errored (warden failed after the workspace existed).
@@ -459,42 +502,39 @@ fn agent_env(ctx: &RunContext, unattended: bool) -> Vec<(String, String)> {
     env
 }
 
+/// Where the run's hook broker listens: beside the run records, in a directory the sandbox
+/// keeps read-only.
+fn hook_socket(ctx: &RunContext) -> PathBuf {
+    ctx.ws
+        .git_common_dir
+        .join("warden")
+        .join("hook")
+        .join(format!("{}.sock", ctx.id()))
+}
+
 fn sandbox_spec(
     ctx: &RunContext,
     env: Vec<(String, String)>,
     degraded: bool,
-) -> warden_sandbox::SandboxSpec {
-    let s = ctx.policy.settings();
-    let mut spec = warden_sandbox::SandboxSpec::new(&ctx.ws.worktree);
+) -> Result<warden_sandbox::SandboxSpec> {
+    let program = ctx.agent.split_whitespace().next().map(Path::new);
+    // One mapping from the policy to the sandbox, shared with `warden sandbox`; the run adds
+    // what is its own.
+    let mut spec = crate::sandbox_cmd::spec_from_policy(
+        &ctx.policy,
+        &ctx.ws.worktree,
+        &ctx.ws.worktree,
+        program,
+    )?;
     // The agent commits in its worktree: git writes objects and refs in the common dir.
-    spec.writable = vec![ctx.ws.worktree.clone(), ctx.ws.git_common_dir.clone()];
-    if let Some(home) = crate::project::home_dir() {
-        for d in [".claude", ".claude.json", ".cache", ".config/claude"] {
-            let p = home.join(d);
-            if p.exists() {
-                spec.writable.push(p);
-            }
-        }
-        for d in [
-            ".ssh",
-            ".aws",
-            ".gnupg",
-            ".config/gcloud",
-            ".kube",
-            ".docker",
-        ] {
-            spec.hidden.push(home.join(d));
-        }
-    }
-    spec.writable
-        .extend(s.sandbox.writable.iter().map(|p| ctx.ws.worktree.join(p)));
-    spec.hidden
-        .extend(s.sandbox.hidden.iter().map(|p| ctx.ws.worktree.join(p)));
-    // The agent must not edit its run's record, its settings or the audit log.
+    spec.writable.push(ctx.ws.git_common_dir.clone());
+    // ... but it must not edit its run's record, its settings, the hook socket, the audit
+    // log, or git's hooks and config (which run code outside the sandbox later).
+    let warden_dir = ctx.ws.git_common_dir.join("warden");
     for p in [
-        // Not all of `.git/warden`: the worktree itself lives under it.
-        ctx.ws.git_common_dir.join("warden").join("runs"),
-        ctx.ws.git_common_dir.join("warden").join("agent-settings"),
+        warden_dir.join("runs"),
+        warden_dir.join("agent-settings"),
+        warden_dir.join("hook"),
         ctx.audit_path.clone(),
         ctx.ws.git_common_dir.join("hooks"),
         ctx.ws.git_common_dir.join("config"),
@@ -503,22 +543,11 @@ fn sandbox_spec(
             spec.protected.push(p);
         }
     }
-    let program = ctx
-        .agent
-        .split_whitespace()
-        .next()
-        .map(std::path::Path::new);
-    if let Ok((network, pass)) = crate::sandbox_cmd::network_for(&s.sandbox, program) {
-        spec.network = network;
-        spec.env.pass = pass;
-    }
+    spec.protected.sort();
+    spec.protected.dedup();
     spec.env.set = env;
-    spec.limits.max_processes = s.sandbox.max_processes;
-    spec.limits.memory_bytes = s.sandbox.max_memory_mb.map(|m| m * 1024 * 1024);
-    spec.limits.file_size_bytes = s.sandbox.max_file_size_mb.map(|m| m * 1024 * 1024);
-    spec.limits.wall_time = s.sandbox.timeout_secs.map(Duration::from_secs);
     spec.allow_degraded = degraded;
-    spec
+    Ok(spec)
 }
 
 fn launch_agent(ctx: &RunContext, args: &RunArgs) -> Result<i32> {
@@ -545,7 +574,14 @@ fn launch_agent(ctx: &RunContext, args: &RunArgs) -> Result<i32> {
             .with_context(|| format!("cannot start the agent {program:?}"))?;
         return Ok(status.code().unwrap_or(128));
     }
-    let spec = sandbox_spec(ctx, env, args.allow_degraded);
+    // Hooks inside the sandbox cannot write the audit log: they relay to this broker.
+    let broker = crate::broker::Broker::start(&hook_socket(ctx), &env)?;
+    let mut env = env;
+    env.push((
+        crate::broker::SOCKET_ENV.to_string(),
+        broker.socket().to_string_lossy().into_owned(),
+    ));
+    let spec = sandbox_spec(ctx, env, args.allow_degraded)?;
     let missing = warden_sandbox::missing_mechanisms(&spec, &warden_sandbox::probe());
     if !missing.is_empty() {
         if !args.allow_degraded {
@@ -559,16 +595,20 @@ fn launch_agent(ctx: &RunContext, args: &RunArgs) -> Result<i32> {
             missing.join("\n  ")
         );
     }
-    let status = warden_sandbox::run(&spec, std::ffi::OsStr::new(program), &argv)
-        .context("the sandbox could not run the agent")?;
-    Ok(status.shell_code())
+    let observer =
+        crate::sandbox_cmd::proxy_logger(&ctx.repo_root, &ctx.policy, ctx.id().to_string());
+    let status =
+        warden_sandbox::run_with_observer(&spec, std::ffi::OsStr::new(program), &argv, observer)
+            .context("the sandbox could not run the agent");
+    drop(broker);
+    Ok(status?.shell_code())
 }
 
 /// `warden run`.
 pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<i32> {
     let cwd = crate::project::current_dir()?;
     let agent = args.agent.first().cloned().unwrap_or_default();
-    let mut ctx = start(&cwd, args.task.clone(), args.scope.clone(), &agent)?;
+    let mut ctx = start(&cwd, args.task.clone(), args.scope.clone(), &agent, None)?;
     let paint = crate::term::Paint {
         on: crate::term::stdout_color(),
     };
@@ -589,12 +629,14 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<i32> {
             return Err(e);
         }
     };
+    let (denied, asked) = attempted_actions(&ctx);
     let summary = RunSummary {
         task: ctx.task.clone(),
         scope: ctx.scope.clone(),
         agent: Some(agent),
+        denied,
+        asked,
         audit_session: Some(ctx.id().to_string()),
-        ..RunSummary::default()
     };
     let failure = (agent_code != 0).then_some(agent_code);
     let concluded = match conclude(&mut ctx, &summary, failure) {
@@ -617,6 +659,44 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<i32> {
         return Ok(agent_code);
     }
     Ok(concluded.exit_code)
+}
+
+/// The actions the hooks denied and asked about during the run, from its audit session, for
+/// the commit message and the pull request.
+fn attempted_actions(ctx: &RunContext) -> (Vec<ActionNote>, Vec<ActionNote>) {
+    let (mut denied, mut asked) = (Vec::new(), Vec::new());
+    let Ok(store) = crate::record::open_for_reading(&ctx.repo_root, &ctx.policy.settings().audit)
+    else {
+        return (denied, asked);
+    };
+    let filter = warden_audit::EventFilter {
+        session: Some(ctx.id().to_string()),
+        kind: Some(EventKind::PreToolUse),
+        ..Default::default()
+    };
+    for ev in warden_audit::AuditStore::events(&store, &filter).unwrap_or_default() {
+        let list = match ev.decision {
+            Some(warden_audit::Decision::Deny) => &mut denied,
+            Some(warden_audit::Decision::Ask) => &mut asked,
+            _ => continue,
+        };
+        list.push(ActionNote {
+            action: describe_call(ev.tool.as_deref().unwrap_or("?"), &ev.input),
+            reason: ev.reasons.first().cloned().unwrap_or_default(),
+        });
+    }
+    (denied, asked)
+}
+
+/// `Bash: rm -fr src`, `Read: .env`: the tool and the part of its input a reviewer needs.
+fn describe_call(tool: &str, input: &Value) -> String {
+    let detail = ["command", "file_path", "path", "url", "pattern"]
+        .iter()
+        .find_map(|k| input.get(*k).and_then(Value::as_str))
+        .map(str::to_string)
+        .unwrap_or_else(|| input.to_string());
+    let detail: String = detail.chars().take(200).collect();
+    format!("{tool}: {detail}")
 }
 
 pub fn print_gates(

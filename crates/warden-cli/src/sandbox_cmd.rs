@@ -68,15 +68,20 @@ pub fn network_for(
     Ok((network, pass))
 }
 
-/// Build the sandbox for a project from its policy. `workdir` is where the agent works
-/// (the project or a run's worktree).
+/// Build the sandbox for a project from its policy. `project` is the tree the agent's
+/// relative paths name (the checkout, or a run's worktree); `workdir` is where it starts. The
+/// audit log stays where the policy's own root puts it.
 pub fn spec_from_policy(
     policy: &Policy,
+    project: &Path,
     workdir: &Path,
     program: Option<&Path>,
 ) -> Result<SandboxSpec> {
     let settings = &policy.settings().sandbox;
     let root = policy.root().to_path_buf();
+    let mut trees = vec![root.clone(), project.to_path_buf(), workdir.to_path_buf()];
+    trees.sort();
+    trees.dedup();
     let home = crate::project::home_dir();
     let abs = |p: &str| -> Option<PathBuf> {
         let path = if let Some(rest) = p.strip_prefix("~/") {
@@ -84,14 +89,20 @@ pub fn spec_from_policy(
         } else if Path::new(p).is_absolute() {
             PathBuf::from(p)
         } else {
-            root.join(p.trim_start_matches("./"))
+            project.join(p.trim_start_matches("./"))
         };
         Some(path)
     };
     let mut spec = SandboxSpec::new(workdir);
     spec.writable.push(workdir.to_path_buf());
     if let Some(home) = &home {
-        for agent_state in [".claude", ".claude.json", ".cache", ".npm"] {
+        for agent_state in [
+            ".claude",
+            ".claude.json",
+            ".cache",
+            ".npm",
+            ".config/claude",
+        ] {
             let p = home.join(agent_state);
             if p.exists() {
                 spec.writable.push(p);
@@ -125,7 +136,7 @@ pub fn spec_from_policy(
         .extend(settings.writable.iter().filter_map(|p| abs(p)));
     spec.hidden
         .extend(settings.hidden.iter().filter_map(|p| abs(p)));
-    for dir in [&root, &workdir.to_path_buf()] {
+    for dir in &trees {
         if let Ok(entries) = std::fs::read_dir(dir) {
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
@@ -142,7 +153,7 @@ pub fn spec_from_policy(
         ".claude/settings.json",
         ".claude/settings.local.json",
     ] {
-        for dir in [&root, &workdir.to_path_buf()] {
+        for dir in &trees {
             let p = dir.join(rel);
             if p.exists() {
                 spec.protected.push(p);
@@ -192,7 +203,7 @@ pub fn run(args: &SandboxArgs, out: &mut dyn std::io::Write) -> Result<i32> {
     let policy = crate::project::load_policy(&root, None)?;
     let support = warden_sandbox::probe();
     let program = args.command.first().map(PathBuf::from);
-    let mut spec = spec_from_policy(&policy, &cwd, program.as_deref())?;
+    let mut spec = spec_from_policy(&policy, &root, &cwd, program.as_deref())?;
     spec.allow_degraded = args.allow_degraded;
     spec.writable.extend(args.write.iter().cloned());
     spec.env.pass.extend(args.pass_env.iter().cloned());
@@ -245,13 +256,43 @@ pub fn run(args: &SandboxArgs, out: &mut dyn std::io::Write) -> Result<i32> {
         .command
         .split_first()
         .context("no command given: warden sandbox -- CMD ARGS...")?;
-    let observer = proxy_logger(&root, &policy);
-    let status = warden_sandbox::run_with_observer(&spec, cmd, rest, observer)?;
-    Ok(status.shell_code())
+    let session = std::env::var("WARDEN_RUN_ID")
+        .unwrap_or_else(|_| format!("sandbox-{}", std::process::id()));
+    // Hooks that run inside (an agent's) cannot write the audit log: they relay to a broker
+    // out here, in a directory the sandbox sees read-only.
+    let socket = hook_socket_dir(&root).join(format!("{session}.sock"));
+    let broker = crate::broker::Broker::start(&socket, &[])?;
+    if let Some(dir) = socket.parent() {
+        spec.protected.push(dir.to_path_buf());
+    }
+    spec.env.set.push((
+        crate::broker::SOCKET_ENV.to_string(),
+        broker.socket().to_string_lossy().into_owned(),
+    ));
+    let observer = proxy_logger(&root, &policy, session);
+    let status = warden_sandbox::run_with_observer(&spec, cmd, rest, observer);
+    drop(broker);
+    Ok(status?.shell_code())
 }
 
-/// Every proxy attempt goes to the audit log (best effort: the proxy must not stall on it).
-fn proxy_logger(root: &Path, policy: &Policy) -> warden_sandbox::ProxyObserver {
+/// Where `warden sandbox` puts its hook broker's socket: inside the repository's `.git` (or
+/// the project's `.warden/`), which the sandbox keeps read-only.
+fn hook_socket_dir(root: &Path) -> PathBuf {
+    let git = root.join(".git");
+    if git.is_dir() {
+        git.join("warden").join("hook")
+    } else {
+        root.join(".warden").join("hook")
+    }
+}
+
+/// Every proxy attempt goes to the audit log under `session` (best effort: the proxy must not
+/// stall on it).
+pub fn proxy_logger(
+    root: &Path,
+    policy: &Policy,
+    session: String,
+) -> warden_sandbox::ProxyObserver {
     let store = crate::record::open_for_append(
         root,
         &policy.settings().audit,
@@ -259,8 +300,6 @@ fn proxy_logger(root: &Path, policy: &Policy) -> warden_sandbox::ProxyObserver {
     )
     .ok();
     let store = store.map(std::sync::Mutex::new);
-    let session = std::env::var("WARDEN_RUN_ID")
-        .unwrap_or_else(|_| format!("sandbox-{}", std::process::id()));
     Arc::new(move |attempt: &warden_sandbox::proxy::ProxyAttempt| {
         let Some(store) = &store else { return };
         let mut ev = warden_audit::NewEvent::new(

@@ -153,3 +153,111 @@ fn wrong_flag_is_a_usage_error() {
     let out = warden(dir.path(), &["check", "--frobnicate", "Bash(ls)"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A hook payload for a tool call, as Claude Code sends it.
+fn pre_tool_use(dir: &Path, command: &str) -> String {
+    serde_json::json!({
+        "session_id": "s-broker",
+        "hook_event_name": "PreToolUse",
+        "cwd": dir,
+        "tool_name": "Bash",
+        "tool_input": { "command": command },
+        "tool_use_id": "toolu_1",
+    })
+    .to_string()
+}
+
+fn hook_with_stdin(dir: &Path, payload: &str, socket: Option<&Path>) -> Output {
+    use std::io::Write;
+    let mut cmd = Command::new(WARDEN);
+    cmd.args(["hook", "claude"])
+        .current_dir(dir)
+        .env("HOME", dir.join("home"))
+        .env_remove("WARDEN_RUN_ID")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    match socket {
+        Some(s) => cmd.env("WARDEN_HOOK_SOCKET", s),
+        None => cmd.env_remove("WARDEN_HOOK_SOCKET"),
+    };
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(payload.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn hook_denies_when_the_run_broker_cannot_be_reached() {
+    let dir = repo();
+    assert!(warden(dir.path(), &["init"]).status.success());
+    let payload = pre_tool_use(dir.path(), "ls");
+    let out = hook_with_stdin(
+        dir.path(),
+        &payload,
+        Some(&dir.path().join("no-broker.sock")),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "deny");
+    let reason = v["hookSpecificOutput"]["permissionDecisionReason"]
+        .as_str()
+        .unwrap();
+    assert!(reason.contains("broker"), "{reason}");
+}
+
+#[test]
+fn the_hook_broker_answers_relayed_calls() {
+    use std::io::{BufRead, BufReader};
+    let dir = repo();
+    assert!(warden(dir.path(), &["init"]).status.success());
+    let socket = dir.path().join(".git/warden/hook/test.sock");
+    let mut broker = Command::new(WARDEN)
+        .args(["hook", "serve", "--socket"])
+        .arg(&socket)
+        .current_dir(dir.path())
+        .env("HOME", dir.path().join("home"))
+        .env_remove("WARDEN_RUN_ID")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    BufReader::new(broker.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    assert_eq!(ready.trim(), "ready");
+    // The same answers as a hook process: the starter policy denies `rm -rf`, allows reads.
+    let denied = hook_with_stdin(
+        dir.path(),
+        &pre_tool_use(dir.path(), "rm -fr src"),
+        Some(&socket),
+    );
+    let v = json(&denied);
+    assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "deny");
+    let direct = hook_with_stdin(dir.path(), &pre_tool_use(dir.path(), "rm -fr src"), None);
+    assert_eq!(
+        json(&direct)["hookSpecificOutput"]["permissionDecision"],
+        "deny"
+    );
+    // A payload the broker cannot parse fails closed through the relay too.
+    let broken = hook_with_stdin(dir.path(), "{not json", Some(&socket));
+    assert_eq!(broken.status.code(), Some(2));
+    // Both calls were recorded by the broker (outside any sandbox) in the project's log.
+    let log = warden(dir.path(), &["log", "show", "s-broker", "--json"]);
+    assert!(
+        log.status.success(),
+        "{}",
+        String::from_utf8_lossy(&log.stderr)
+    );
+    let text = String::from_utf8_lossy(&log.stdout);
+    assert!(text.matches("rm -fr src").count() >= 2, "{text}");
+    // Closing its stdin stops the broker and removes the socket.
+    drop(broker.stdin.take());
+    assert!(broker.wait().unwrap().success());
+    assert!(!socket.exists());
+}

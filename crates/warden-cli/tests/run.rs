@@ -2,114 +2,9 @@
 //! standing in for the GitHub API and the alert webhook (no forge is reachable from tests).
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Arc, Mutex};
-
-#[derive(Debug, Clone)]
-struct Request {
-    method: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Value,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Answers pull-request creation like GitHub (201 with html_url and number), anything else
-/// with 200 `{}`; records every request.
-struct Server {
-    base: String,
-    seen: Arc<Mutex<Vec<Request>>>,
-}
-
-fn read_request(stream: &mut std::net::TcpStream) -> Option<Request> {
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_string();
-    let path = parts.next()?.to_string();
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h).ok()?;
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (k, v) = h.split_once(':')?;
-        headers.push((k.trim().to_string(), v.trim().to_string()));
-    }
-    let find = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-    };
-    let mut body = Vec::new();
-    if let Some(len) = find("content-length").and_then(|l| l.parse::<usize>().ok()) {
-        body.resize(len, 0);
-        reader.read_exact(&mut body).ok()?;
-    } else if find("transfer-encoding").is_some_and(|t| t.contains("chunked")) {
-        loop {
-            let mut size = String::new();
-            reader.read_line(&mut size).ok()?;
-            let n = usize::from_str_radix(size.trim(), 16).ok()?;
-            let mut chunk = vec![0; n + 2];
-            reader.read_exact(&mut chunk).ok()?;
-            if n == 0 {
-                break;
-            }
-            body.extend_from_slice(&chunk[..n]);
-        }
-    }
-    Some(Request {
-        method,
-        path,
-        headers,
-        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
-    })
-}
-
-fn start_server() -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let Some(req) = read_request(&mut stream) else {
-                continue;
-            };
-            let (status, body) = if req.method == "POST" && req.path.ends_with("/pulls") {
-                (
-                    "201 Created",
-                    r#"{"html_url": "https://forge.example/acme/greeter/pull/7", "number": 7}"#,
-                )
-            } else {
-                ("200 OK", "{}")
-            };
-            log.lock().unwrap().push(req);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    Server { base, seen }
-}
+use warden_testkit::HttpRecorder;
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -134,7 +29,7 @@ struct Fixture {
     home: PathBuf,
     repo: PathBuf,
     bare: PathBuf,
-    server: Server,
+    server: HttpRecorder,
 }
 
 const TOKEN: &str = "test-forge-token-123";
@@ -147,12 +42,12 @@ fn fixture() -> Fixture {
     std::fs::create_dir_all(&home).unwrap();
     std::fs::create_dir_all(repo.join("src")).unwrap();
     std::fs::create_dir_all(repo.join("infra")).unwrap();
-    let server = start_server();
+    let server = HttpRecorder::start().unwrap();
     let policy = format!(
         "[scope]\nwrite = [\"./src/**\", \"./infra/**\"]\n\n[run]\ntest_command = \"sh ./test.sh\"\n\
          sensitive_paths = [\"infra/**\"]\nforge = \"github\"\nforge_api = \"{base}\"\n\
          forge_token_env = \"WARDEN_RUN_TEST_TOKEN\"\nalert_webhook = \"{base}/alert\"\n",
-        base = server.base
+        base = server.base()
     );
     let files = [
         ("warden.toml", policy.as_str()),
@@ -207,6 +102,9 @@ fn warden(f: &Fixture, args: &[&str]) -> Output {
         .current_dir(&f.repo)
         .env("HOME", &f.home)
         .env("XDG_CONFIG_HOME", f.home.join(".config"))
+        .env_remove("XDG_STATE_HOME")
+        .env_remove("WARDEN_HOOK_SOCKET")
+        .env_remove("WARDEN_RUN_ID")
         .env("WARDEN_RUN_TEST_TOKEN", TOKEN)
         .env_remove("WARDEN_PROJECT_ROOT")
         .env_remove("WARDEN_POLICY")
@@ -264,7 +162,7 @@ fn in_scope_run_reaches_the_remote_and_opens_a_pull_request() {
         std::fs::read_to_string(f.repo.join("src/lib.txt")).unwrap(),
         "one\n"
     );
-    let seen = f.server.seen.lock().unwrap().clone();
+    let seen = f.server.requests();
     let pr = seen
         .iter()
         .find(|r| r.path.ends_with("/pulls"))
@@ -321,7 +219,7 @@ fn a_run_that_breaks_the_tests_is_discarded_and_alerts() {
         .trim()
         .is_empty());
     assert!(git(&f.bare, &["for-each-ref"]).trim().is_empty());
-    let seen = f.server.seen.lock().unwrap().clone();
+    let seen = f.server.requests();
     let alert = seen
         .iter()
         .find(|r| r.path == "/alert")
@@ -373,7 +271,7 @@ fn a_run_touching_infra_needs_approval() {
         &f.repo,
         &["rev-parse", "--verify", &format!("refs/heads/warden/{id}")],
     );
-    let seen = f.server.seen.lock().unwrap().clone();
+    let seen = f.server.requests();
     let pr = seen
         .iter()
         .find(|r| r.path.ends_with("/pulls"))
@@ -407,9 +305,7 @@ fn an_agent_that_fails_gives_its_own_exit_status() {
         .contains("status 7"));
     assert!(f
         .server
-        .seen
-        .lock()
-        .unwrap()
+        .requests()
         .iter()
         .all(|r| !r.path.ends_with("/pulls")));
 }
@@ -477,7 +373,10 @@ fn claude_gets_a_generated_settings_file_with_the_hooks() {
     let lines: Vec<&str> = args.lines().collect();
     assert_eq!(lines[0], "--settings");
     assert_eq!(&lines[2..4], ["-p", "hi"]);
-    assert!(lines[4].contains("/.git/warden/worktrees/"), "{args}");
+    // Worktrees live in the user's state directory, not under `.git` (where Claude Code
+    // refuses to edit) nor in the checkout.
+    let worktrees = f.home.join(".local/state/warden/worktrees/greeter");
+    assert!(Path::new(lines[4]).starts_with(&worktrees), "{args}");
     let settings: Value =
         serde_json::from_str(&std::fs::read_to_string(lines[1]).unwrap()).unwrap();
     let command = settings["hooks"]["PreToolUse"][0]["hooks"][0]["command"]

@@ -337,6 +337,12 @@ pub struct RunSettings {
     pub forge_api: Option<String>,
     /// The environment variable holding the forge token.
     pub forge_token_env: Option<String>,
+    /// `owner/repo` on the forge (GitLab: `group/project`) when the remote URL does not say
+    /// it (a local mirror, an SSH alias).
+    pub forge_repo: Option<String>,
+    /// Where run worktrees go (default: `$XDG_STATE_HOME/warden/worktrees/<repo>/`). Not
+    /// inside the checkout, and not under `.git`, where agents refuse to edit.
+    pub worktrees_dir: Option<String>,
     /// A webhook alerted when a run's gates fail.
     pub alert_webhook: Option<String>,
 }

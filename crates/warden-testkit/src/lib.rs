@@ -38,6 +38,7 @@
 
 #![forbid(unsafe_code)]
 
+mod recorder;
 mod runner;
 mod scenario;
 mod server;
@@ -45,6 +46,7 @@ mod sse;
 
 use std::path::PathBuf;
 
+pub use recorder::{HttpRecorder, HttpRequest};
 pub use runner::{
     hook_settings, Claude, Outcome, ToolResult, Workspace, CLAUDE_BIN_ENV, INSTALL_HINT, KEEP_ENV,
     PINNED_VERSION, TIMEOUT_ENV,
