@@ -371,10 +371,8 @@ pub fn conclude(
                 PushOutcome::NoRemote => None,
             };
             let pr_url = match &published.pr {
-                PrOutcome::Opened(pr) => {
-                    lines.push(format!("pull request: {}", pr.url));
-                    Some(pr.url.clone())
-                }
+                // The next steps below name it.
+                PrOutcome::Opened(pr) => Some(pr.url.clone()),
                 PrOutcome::Failed { error } => {
                     lines.push(format!("the pull request could not be opened: {error}"));
                     None

@@ -445,7 +445,11 @@ fn tests_gate(ws: &Workspace, cfg: &GateConfig, launcher: &dyn TestLauncher) -> 
             Vec::new(),
         );
     };
-    let shown = argv.join(" ");
+    // A policy's one-line test command runs as `sh -c LINE`; people wrote LINE.
+    let shown = match argv.as_slice() {
+        [sh, c, line] if sh == "sh" && c == "-c" => line.clone(),
+        _ => argv.join(" "),
+    };
     let cmd = match launcher.command(argv, &ws.worktree) {
         Ok(cmd) => cmd,
         Err(e) => {

@@ -57,7 +57,7 @@ pub use scenario::{
 };
 /// Re-exported so tests can read [`Outcome::result`] and request bodies without their own dependency.
 pub use serde_json;
-pub use server::{MockApi, RecordedRequest, RequestKind};
+pub use server::{MockApi, RecordedRequest, RequestKind, CWD_PLACEHOLDER};
 
 /// Everything that can go wrong while setting up or running a scenario.
 #[derive(Debug, thiserror::Error)]

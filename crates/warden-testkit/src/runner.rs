@@ -79,6 +79,12 @@ impl Workspace {
         Ok(ws)
     }
 
+    /// Commit everything in the repository (`git add -A`): what `warden run` branches from.
+    pub fn commit_all(&self, message: &str) -> Result<(), Error> {
+        self.git(&["add", "-A"])?;
+        self.git(&["commit", "-q", "-m", message])
+    }
+
     /// The workspace directory (holds `repo/`, `home/` and, after a run, `requests.jsonl`).
     pub fn root(&self) -> &Path {
         &self.root
@@ -223,6 +229,7 @@ pub struct Claude {
     env: Vec<(String, String)>,
     path_prepend: Vec<PathBuf>,
     args: Vec<String>,
+    wrapper: Vec<OsString>,
 }
 
 impl Claude {
@@ -257,6 +264,7 @@ impl Claude {
             env: Vec::new(),
             path_prepend: Vec::new(),
             args: Vec::new(),
+            wrapper: Vec::new(),
         })
     }
 
@@ -293,6 +301,20 @@ impl Claude {
         self
     }
 
+    /// Start Claude Code through another program: `wrapper... CLAUDE -p ...` (for example
+    /// `warden run --scope src --`). The wrapper inherits the hermetic environment and the
+    /// scripted API's variables; `{cwd}` in tool inputs then stands for wherever Claude Code
+    /// reports working.
+    #[must_use]
+    pub fn wrapped_in<I, S>(mut self, wrapper: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.wrapper = wrapper.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Start a scripted API for `scenario`, write its setup files into `ws`, run
     /// `claude -p PROMPT --output-format json --max-turns N` in the repository, and collect
     /// everything. Install hooks in `ws` (settings or `warden init`) before calling this.
@@ -301,7 +323,14 @@ impl Claude {
         let scenario = &scenario.with_repo(ws.repo());
         ws.apply(&scenario.setup)?;
         let api = MockApi::start(scenario.clone())?;
-        let mut cmd = ws.command(&self.bin, &self.path_prepend);
+        let mut cmd = match self.wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut cmd = ws.command(program, &self.path_prepend);
+                cmd.args(rest).arg(&self.bin);
+                cmd
+            }
+            None => ws.command(&self.bin, &self.path_prepend),
+        };
         cmd.arg("-p")
             .arg(&scenario.prompt)
             .arg("--output-format")

@@ -219,7 +219,15 @@ fn serve(server: &Server, shared: &Shared) {
                     let blocks = shared.scenario.turns.get(turn).map(|t| t.blocks.as_slice());
                     let served = blocks.map(|_| turn);
                     let content = match blocks {
-                        Some(blocks) => content_of(turn, blocks),
+                        Some(blocks) => {
+                            let mut content = content_of(turn, blocks);
+                            if let Some(cwd) = reported_cwd(&body) {
+                                for block in &mut content {
+                                    substitute(block, CWD_PLACEHOLDER, &cwd);
+                                }
+                            }
+                            content
+                        }
                         None => vec![json!({"type": "text", "text": shared.scenario.final_text()})],
                     };
                     (served, message_reply(shared, &body, content, streamed))
@@ -279,6 +287,41 @@ pub(crate) fn next_turn(body: &Value) -> usize {
         }
     }
     next
+}
+
+/// Stands, in a scenario's tool inputs, for the directory Claude Code reports working in: a
+/// scenario played under `warden run` does not know the run's worktree in advance.
+pub const CWD_PLACEHOLDER: &str = "{cwd}";
+
+/// The working directory Claude Code states in its system prompt ("Primary working
+/// directory: PATH"), wherever in the request it appears.
+pub(crate) fn reported_cwd(body: &Value) -> Option<String> {
+    const MARK: &str = "Primary working directory: ";
+    let text = body.to_string();
+    let at = text.find(MARK)? + MARK.len();
+    let rest = &text[at..];
+    // The body is JSON text: the path ends at an escaped newline or the string's end.
+    let end = rest
+        .find("\\n")
+        .into_iter()
+        .chain(rest.find('"'))
+        .min()
+        .unwrap_or(rest.len());
+    let path = rest[..end].trim();
+    (!path.is_empty()).then(|| path.to_owned())
+}
+
+fn substitute(value: &mut Value, placeholder: &str, with: &str) {
+    match value {
+        Value::String(s) if s.contains(placeholder) => *s = s.replace(placeholder, with),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| substitute(v, placeholder, with)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|v| substitute(v, placeholder, with)),
+        _ => {}
+    }
 }
 
 fn content_of(turn: usize, blocks: &[Block]) -> Vec<Value> {
@@ -374,5 +417,21 @@ mod tests {
             0
         );
         assert_eq!(next_turn(&json!("not an object")), 0);
+    }
+
+    #[test]
+    fn the_reported_working_directory_is_found_in_the_system_prompt() {
+        let body = json!({"system": [
+            {"type": "text", "text": "You are Claude Code."},
+            {"type": "text", "text": "<env>\nPrimary working directory: /home/u/wt/run-1\nIs a git repo: true\n</env>"},
+        ]});
+        assert_eq!(reported_cwd(&body).as_deref(), Some("/home/u/wt/run-1"));
+        let last = json!({"system": "Primary working directory: /w"});
+        assert_eq!(reported_cwd(&last).as_deref(), Some("/w"));
+        assert_eq!(reported_cwd(&json!({"system": "nothing"})), None);
+        let mut block = json!({"input": {"file_path": "{cwd}/src/a.rs", "n": ["{cwd}"]}});
+        substitute(&mut block, CWD_PLACEHOLDER, "/w");
+        assert_eq!(block["input"]["file_path"], "/w/src/a.rs");
+        assert_eq!(block["input"]["n"][0], "/w");
     }
 }
