@@ -469,7 +469,10 @@ fn is_claude(program: &str) -> bool {
 
 /// Writes the per-run Claude Code settings (warden's hooks only) outside the worktree.
 fn claude_settings(ctx: &RunContext) -> Result<PathBuf> {
-    let mut settings = json!({});
+    // Flag settings outrank the project's and local settings files: an agent that writes
+    // `"disableAllHooks": true` into `.claude/settings.local.json` in its worktree (Claude Code
+    // reloads settings files while it runs) must not switch warden off.
+    let mut settings = json!({ "disableAllHooks": false });
     crate::init::merge_hooks(&mut settings, &crate::init::hook_command()?)?;
     let dir = ctx.ws.git_common_dir.join("warden").join("agent-settings");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;

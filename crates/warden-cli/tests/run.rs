@@ -383,6 +383,7 @@ fn claude_gets_a_generated_settings_file_with_the_hooks() {
         .as_str()
         .unwrap();
     assert!(command.ends_with("hook claude"), "{command}");
+    assert_eq!(settings["disableAllHooks"], false);
     assert!(!f.repo.join(".claude").exists());
 }
 
