@@ -631,6 +631,11 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<i32> {
         }
     };
     let (denied, asked) = attempted_actions(&ctx);
+    if ctx.task.is_none() {
+        // No --task: the agent's first prompt, recorded by the UserPromptSubmit hook.
+        ctx.task = recorded_task(&ctx);
+        ctx.record.task = ctx.task.clone();
+    }
     let summary = RunSummary {
         task: ctx.task.clone(),
         scope: ctx.scope.clone(),
@@ -687,6 +692,18 @@ fn attempted_actions(ctx: &RunContext) -> (Vec<ActionNote>, Vec<ActionNote>) {
         });
     }
     (denied, asked)
+}
+
+/// The task the hooks recorded for the run's session (its first prompt), if any.
+fn recorded_task(ctx: &RunContext) -> Option<String> {
+    let store =
+        crate::record::open_for_reading(&ctx.repo_root, &ctx.policy.settings().audit).ok()?;
+    let flags = warden_audit::AuditStore::session_flags(&store, ctx.id()).ok()?;
+    flags
+        .get("task")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .filter(|t| !t.trim().is_empty())
 }
 
 /// `Bash: rm -fr src`, `Read: .env`: the tool and the part of its input a reviewer needs.

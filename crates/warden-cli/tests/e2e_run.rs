@@ -51,9 +51,9 @@ fn policy(forge: &HttpRecorder) -> String {
     )
 }
 
-/// Plays `scenario` as `warden run --task TASK --scope SCOPE -- claude -p ...` in a fresh
+/// Plays `scenario` as `warden run [--task TASK] --scope SCOPE -- claude -p ...` in a fresh
 /// repository whose `origin` is a bare repository.
-fn play_under_run(scenario: &str, task: &str, scope: &str) -> Run {
+fn play_under_run(scenario: &str, task: Option<&str>, scope: &str) -> Run {
     let scenario = Scenario::named(scenario).unwrap_or_else(|e| panic!("{e}"));
     let ws = Workspace::new().unwrap_or_else(|e| panic!("{e}"));
     let forge = HttpRecorder::start().unwrap_or_else(|e| panic!("{e}"));
@@ -77,7 +77,12 @@ fn play_under_run(scenario: &str, task: &str, scope: &str) -> Run {
         .path_prepend(warden_dir)
         .timeout(std::time::Duration::from_secs(120))
         .env("WARDEN_E2E_FORGE_TOKEN", TOKEN)
-        .wrapped_in([WARDEN, "run", "--task", task, "--scope", scope, "--"])
+        .wrapped_in(
+            [WARDEN, "run"]
+                .into_iter()
+                .chain(task.map(|t| ["--task", t]).into_iter().flatten())
+                .chain(["--scope", scope, "--"]),
+        )
         .run(&ws, &scenario)
         .unwrap_or_else(|e| panic!("{e}"));
     eprintln!(
@@ -129,7 +134,7 @@ fn audit_session(run: &Run, id: &str) -> String {
 
 #[test]
 fn an_in_scope_run_reaches_the_remote_and_opens_a_pull_request() {
-    let run = play_under_run("run-in-scope", "make the greeting friendlier", "src");
+    let run = play_under_run("run-in-scope", Some("make the greeting friendlier"), "src");
     assert_eq!(run.outcome.exit_code, Some(0), "{}", run.outcome.stderr);
     let (id, record) = only_run(&run);
     assert_eq!(record["outcome"]["state"], "passed");
@@ -176,7 +181,8 @@ fn an_in_scope_run_reaches_the_remote_and_opens_a_pull_request() {
 
 #[test]
 fn a_run_that_breaks_the_tests_is_discarded_and_the_alert_reaches_the_webhook() {
-    let run = play_under_run("run-breaks-tests", "make the greeting shorter", "src");
+    // No --task: the run takes the agent's prompt, recorded by the UserPromptSubmit hook.
+    let run = play_under_run("run-breaks-tests", None, "src");
     assert_eq!(run.outcome.exit_code, Some(1), "{}", run.outcome.stderr);
     let (id, record) = only_run(&run);
     assert_eq!(record["outcome"]["state"], "discarded");
@@ -199,13 +205,15 @@ fn a_run_that_breaks_the_tests_is_discarded_and_the_alert_reaches_the_webhook() 
     assert_eq!(alert.body["event"], "warden.run.discarded");
     assert_eq!(alert.body["run_id"], id.as_str());
     assert_eq!(alert.body["failed_gates"][0]["gate"], "tests");
+    assert_eq!(alert.body["task"], "Make the greeting shorter.");
+    assert_eq!(record["task"], "Make the greeting shorter.");
 }
 
 #[test]
 fn a_run_that_touches_infra_needs_approval_before_merge() {
     let run = play_under_run(
         "run-touches-infra",
-        "use a larger instance in the terraform config",
+        Some("use a larger instance in the terraform config"),
         "infra",
     );
     assert_eq!(run.outcome.exit_code, Some(3), "{}", run.outcome.stderr);
