@@ -1204,12 +1204,10 @@ pub(crate) fn destructive_sql(text: &str) -> Option<String> {
                 ) => {
                     return Some(format!("DROP {obj}"));
                 }
-                ("TRUNCATE", _)
+                ("TRUNCATE", Some(_))
                     if i == 0 || tokens.get(i.wrapping_sub(1)).is_some_and(|p| p != "NO") =>
                 {
-                    if next.is_some() {
-                        return Some("TRUNCATE".to_owned());
-                    }
+                    return Some("TRUNCATE".to_owned());
                 }
                 ("DELETE", Some("FROM")) if !has("WHERE") => {
                     return Some("DELETE without WHERE".to_owned())
