@@ -87,6 +87,30 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // The case, "PreToolUse on a Bash call": the two Bash actions of the mix alone,
+    // and, for contrast, a compound command that needs the full bash parser.
+    let bash = &actions[..2];
+    let mut group = c.benchmark_group("evaluate_200_rules_bash");
+    group.throughput(Throughput::Elements(bash.len() as u64));
+    group.bench_function("two_bash_calls", |b| {
+        b.iter(|| {
+            for a in bash {
+                black_box(policy.evaluate(black_box(a), &ctx));
+            }
+        })
+    });
+    let compound = Action::Exec {
+        command:
+            "cd /repo && git -C sub push origin +main && sudo rm -rf build/ 2>/dev/null | tee log.txt"
+                .into(),
+    };
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("compound_command", |b| {
+        b.iter(|| black_box(policy.evaluate(black_box(&compound), &ctx)))
+    });
+    group.finish();
+
     c.bench_function("compile_200_rule_policy", |b| {
         b.iter(|| policy_from_toml(&root, None, black_box(&text)).unwrap())
     });

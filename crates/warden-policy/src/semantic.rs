@@ -8,7 +8,7 @@ use crate::engine::{
 use crate::Decision;
 use std::sync::Arc;
 use warden_shell::packs::{self, PackDecision};
-use warden_shell::EffectKind;
+use warden_shell::{EffectKind, PreparedCommand};
 
 /// The semantic analyser: a rule `Bash(rm -rf*)` means "rm, recursive and forced" however it
 /// is spelled or wrapped.
@@ -29,7 +29,7 @@ fn selection(packs: &PackSelection) -> packs::PackSelection {
 
 impl CommandAnalyzer for SemanticAnalyzer {
     fn analyze(&self, command: &str, enabled: &PackSelection) -> AnalyzedCommand {
-        let analysis = Arc::new(warden_shell::analyze(command));
+        let mut analysis = warden_shell::analyze(command);
         let mut view = CommandView {
             effects_known: true,
             ..CommandView::default()
@@ -103,23 +103,29 @@ impl CommandAnalyzer for SemanticAnalyzer {
             })).collect::<Vec<_>>(),
             "unresolved": analysis.unresolved.iter().map(|u| format!("{} ({})", u.reason, u.text)).collect::<Vec<_>>(),
         });
-        let shared = Arc::clone(&analysis);
+        // Each command is matched against every candidate rule: prepare it once.
+        let prepared: Arc<[PreparedCommand]> = std::mem::take(&mut analysis.commands)
+            .into_iter()
+            .map(PreparedCommand::new)
+            .collect();
         AnalyzedCommand {
             view,
             matcher: Box::new(
                 move |rule: &CommandRule, part: &CommandPart, for_allow: bool| {
-                    let Some(cmd) = shared.commands.get(part.index) else {
+                    let Some(prepared) = prepared.get(part.index) else {
                         return false;
                     };
+                    let cmd = prepared.command();
                     match rule.semantic() {
                         // A text rule (`*DROP TABLE*`) is about text that reaches something that
                         // acts on it; `grep "DROP TABLE"` or `echo "never rm -rf /"` only read or
                         // print it.
                         Some(pattern) if !pattern.is_semantic() => {
-                            !only_reads(cmd) && pattern.matches(cmd)
+                            !only_reads(cmd) && pattern.matches_prepared(prepared)
                         }
                         Some(pattern) => {
-                            pattern.matches(cmd) || (!for_allow && pattern.matches_via_wrapper(cmd))
+                            pattern.matches_prepared(prepared)
+                                || (!for_allow && pattern.matches_via_wrapper(cmd))
                         }
                         None => rule.matches_text(&cmd.text),
                     }
