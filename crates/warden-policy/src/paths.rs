@@ -89,10 +89,67 @@ pub fn lexical_clean(path: &Path) -> PathBuf {
 /// whose target does not exist yet (a file to be created through it) resolves to that target.
 /// This costs one system call per existing component instead of `realpath`'s several calls
 /// for each prefix tried.
+///
+/// Most paths hold no link at all: on Linux one `openat2` call that refuses to follow links
+/// says so first (see [`free_of_links`]), and only a path that has one is walked.
 pub fn resolve_existing(path: &Path) -> PathBuf {
     if !path.is_absolute() {
         return resolve_by_canonicalize(path);
     }
+    if let Some(plain) = plain_absolute(path) {
+        if free_of_links(&plain) {
+            return plain;
+        }
+    }
+    resolve_by_walk(path)
+}
+
+/// `path` as `/` followed by its plain names, when it has no `.` or `..` component (which the
+/// walk would have to interpret); what the walk returns for it when it holds no link.
+fn plain_absolute(path: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::from("/");
+    for component in path.components() {
+        match component {
+            Component::RootDir => {}
+            Component::Normal(name) => out.push(name),
+            Component::CurDir | Component::ParentDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(out)
+}
+
+/// True when the kernel, resolving the absolute, plain `path`, meets no symbolic link on the
+/// part of it that exists: then [`resolve_by_walk`] would return `path` itself.
+///
+/// One `openat2(O_PATH, RESOLVE_NO_SYMLINKS)` (and a `close` when the path exists): the
+/// kernel walks the components in order and fails with `ELOOP` at the first link, the last
+/// component included. Success means no component is a link; `ENOENT` or `ENOTDIR` mean a
+/// component is missing or not a directory, and no link came before it (nothing after it
+/// can be followed). Any other answer (a link, a kernel or sandbox without `openat2`, a
+/// directory that cannot be searched) says nothing, and the path is walked.
+#[cfg(target_os = "linux")]
+fn free_of_links(path: &Path) -> bool {
+    use rustix::fs::{openat2, Mode, OFlags, ResolveFlags, CWD};
+    use rustix::io::Errno;
+    match openat2(
+        CWD,
+        path,
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::NO_SYMLINKS,
+    ) {
+        Ok(_fd) => true,
+        Err(e) => e == Errno::NOENT || e == Errno::NOTDIR,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn free_of_links(_path: &Path) -> bool {
+    false
+}
+
+/// The walk itself, one `readlink` per existing component.
+fn resolve_by_walk(path: &Path) -> PathBuf {
     const MAX_LINKS: usize = 40;
     // Components still to walk, the next one last.
     let mut todo: Vec<std::ffi::OsString> = Vec::new();
@@ -297,8 +354,10 @@ impl Literals {
     fn may_match(&self, path: &Path) -> bool {
         use std::os::unix::ffi::OsStrExt;
         let bytes = path.as_os_str().as_bytes();
-        bytes.starts_with(self.prefix.as_bytes())
-            && bytes.ends_with(self.suffix.as_bytes())
+        let (prefix, suffix) = (self.prefix.as_bytes(), self.suffix.as_bytes());
+        bytes.len() >= prefix.len().max(suffix.len())
+            && same_bytes(&bytes[..prefix.len()], prefix)
+            && same_bytes(&bytes[bytes.len() - suffix.len()..], suffix)
             && self
                 .inside
                 .iter()
@@ -311,9 +370,26 @@ impl Literals {
     }
 }
 
+/// Whether `needle` occurs in `haystack`; compares whole windows only where the first byte
+/// matches.
 #[cfg(unix)]
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let Some(last_start) = haystack.len().checked_sub(needle.len()) else {
+        return false;
+    };
+    (0..=last_start)
+        .any(|i| haystack[i] == first && same_bytes(&haystack[i + 1..i + needle.len()], rest))
+}
+
+/// `a == b`, last byte first. The literals compared here are short and share their start
+/// with the path (the project root) more often than their end: a loop that stops at the
+/// first difference costs less than the `memcmp` call a slice comparison makes.
+#[cfg(unix)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().rev().zip(b.iter().rev()).all(|(x, y)| x == y)
 }
 
 fn glob_of(pattern: &str) -> Result<Glob, globset::Error> {
@@ -447,7 +523,8 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
 
-        /// Without dangling links or loops, the walk finds what `realpath` finds.
+        /// Without dangling links or loops, the walk finds what `realpath` finds, and so does
+        /// `resolve_existing` (which skips the walk for a path free of links).
         #[test]
         fn walk_resolves_like_realpath(
             names in proptest::collection::vec(proptest::sample::select(vec![
@@ -461,13 +538,55 @@ mod tests {
                 path.push(n);
             }
             let path = lexical_clean(&path);
-            proptest::prop_assert_eq!(
-                resolve_existing(&path),
-                resolve_by_canonicalize(&path),
-                "{:?}",
-                path
-            );
+            let reference = resolve_by_canonicalize(&path);
+            proptest::prop_assert_eq!(&resolve_by_walk(&path), &reference, "{:?}", path);
+            proptest::prop_assert_eq!(&resolve_existing(&path), &reference, "{:?}", path);
         }
+    }
+
+    /// The one-call check says "no link" exactly where the walk finds none to follow.
+    #[test]
+    fn free_of_links_only_where_no_link_is_met() {
+        let (_dir, root) = link_tree();
+        std::os::unix::fs::symlink(root.join("nowhere"), root.join("dangling")).unwrap();
+        for clean in [
+            "",
+            "a",
+            "a/b",
+            "a/f",
+            "a/f/below",
+            ".env",
+            "missing",
+            "missing/x/y",
+        ] {
+            let path = root.join(clean);
+            assert_eq!(resolve_by_walk(&path), path, "{clean}");
+            if cfg!(target_os = "linux") {
+                assert!(free_of_links(&path), "{clean}");
+            }
+        }
+        for linked in [
+            "rel",
+            "rel/b",
+            "rel/missing",
+            "file",
+            "chain/x",
+            "a/b/back",
+            "a/b/back/f",
+            "slash",
+            "dangling",
+            "dangling/x",
+        ] {
+            let path = root.join(linked);
+            assert!(!free_of_links(&path), "{linked}");
+            assert_ne!(resolve_existing(&path), path, "{linked}");
+        }
+        // `.` and `..` are left to the walk.
+        assert_eq!(plain_absolute(Path::new("/a/../b")), None);
+        assert_eq!(
+            plain_absolute(Path::new("/a//b/")),
+            Some(PathBuf::from("/a/b"))
+        );
     }
 
     #[test]
