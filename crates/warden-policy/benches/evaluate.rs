@@ -87,6 +87,52 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // The case, "PreToolUse on a Bash call": the two Bash actions of the mix alone,
+    // and, for contrast, a compound command that needs the full bash parser.
+    let bash = &actions[..2];
+    let mut group = c.benchmark_group("evaluate_200_rules_bash");
+    group.throughput(Throughput::Elements(bash.len() as u64));
+    group.bench_function("two_bash_calls", |b| {
+        b.iter(|| {
+            for a in bash {
+                black_box(policy.evaluate(black_box(a), &ctx));
+            }
+        })
+    });
+    let compound = Action::Exec {
+        command:
+            "cd /repo && git -C sub push origin +main && sudo rm -rf build/ 2>/dev/null | tee log.txt"
+                .into(),
+    };
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("compound_command", |b| {
+        b.iter(|| black_box(policy.evaluate(black_box(&compound), &ctx)))
+    });
+    group.finish();
+
+    // What resolving a path costs by itself (system calls: the floor of a Read or an Edit).
+    let tree = tempfile::tempdir().expect("temporary directory");
+    let real = tree
+        .path()
+        .canonicalize()
+        .expect("temporary directory resolves");
+    std::fs::create_dir_all(real.join("src/module3")).expect("bench tree");
+    std::fs::write(real.join("src/module3/lib.rs"), "").expect("bench file");
+    std::os::unix::fs::symlink(real.join("src"), real.join("linked")).expect("bench link");
+    let anchors = warden_policy::paths::Anchors::at_root(&real, None);
+    let mut group = c.benchmark_group("resolve_path");
+    for (name, path) in [
+        ("missing", "nothing/here/lib.rs"),
+        ("existing", "src/module3/lib.rs"),
+        ("through_a_symlink", "linked/module3/lib.rs"),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| anchors.resolve(black_box(std::path::Path::new(path))))
+        });
+    }
+    group.finish();
+
     c.bench_function("compile_200_rule_policy", |b| {
         b.iter(|| policy_from_toml(&root, None, black_box(&text)).unwrap())
     });

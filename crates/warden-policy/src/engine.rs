@@ -792,7 +792,7 @@ impl Policy {
         anchors: &Anchors,
         reasons: &mut Vec<Reason>,
     ) -> (bool, serde_json::Value) {
-        let analyzed = self.analyzer.analyze(command, &self.packs);
+        let mut analyzed = self.analyzer.analyze(command, &self.packs);
         let view = &analyzed.view;
         let mut every_part_allowed = !view.parts.is_empty();
         for part in &view.parts {
@@ -892,7 +892,7 @@ impl Policy {
             };
             Reason::soft(ReasonKind::Default, self.settings.defaults.bash, format!("no rule allows this command and its effects are not all known to be safe{detail}"))
         });
-        (every_part_allowed, view.tree.clone())
+        (every_part_allowed, std::mem::take(&mut analyzed.view.tree))
     }
 }
 

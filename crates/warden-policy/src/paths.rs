@@ -81,7 +81,134 @@ pub fn lexical_clean(path: &Path) -> PathBuf {
 
 /// Follow symlinks on the longest prefix of `path` that exists, and keep the rest as written.
 /// A file the agent is about to create does not exist yet, but its directory may be a link.
+///
+/// An absolute path is walked one component at a time, the way the kernel does: each existing
+/// component is checked with one `readlink` (which also tells a link from a file or directory),
+/// a link is replaced by its target, resolved in turn (at most 40 links, as the kernel), and
+/// from the first component that does not exist the rest is appended as written. So a link
+/// whose target does not exist yet (a file to be created through it) resolves to that target.
+/// This costs one system call per existing component instead of `realpath`'s several calls
+/// for each prefix tried.
+///
+/// Most paths hold no link at all: on Linux one `openat2` call that refuses to follow links
+/// says so first (see [`free_of_links`]), and only a path that has one is walked.
 pub fn resolve_existing(path: &Path) -> PathBuf {
+    if !path.is_absolute() {
+        return resolve_by_canonicalize(path);
+    }
+    if let Some(plain) = plain_absolute(path) {
+        if free_of_links(&plain) {
+            return plain;
+        }
+    }
+    resolve_by_walk(path)
+}
+
+/// `path` as `/` followed by its plain names, when it has no `.` or `..` component (which the
+/// walk would have to interpret); what the walk returns for it when it holds no link.
+fn plain_absolute(path: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::from("/");
+    for component in path.components() {
+        match component {
+            Component::RootDir => {}
+            Component::Normal(name) => out.push(name),
+            Component::CurDir | Component::ParentDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(out)
+}
+
+/// True when the kernel, resolving the absolute, plain `path`, meets no symbolic link on the
+/// part of it that exists: then [`resolve_by_walk`] would return `path` itself.
+///
+/// One `openat2(O_PATH, RESOLVE_NO_SYMLINKS)` (and a `close` when the path exists): the
+/// kernel walks the components in order and fails with `ELOOP` at the first link, the last
+/// component included. Success means no component is a link; `ENOENT` or `ENOTDIR` mean a
+/// component is missing or not a directory, and no link came before it (nothing after it
+/// can be followed). Any other answer (a link, a kernel or sandbox without `openat2`, a
+/// directory that cannot be searched) says nothing, and the path is walked.
+#[cfg(target_os = "linux")]
+fn free_of_links(path: &Path) -> bool {
+    use rustix::fs::{openat2, Mode, OFlags, ResolveFlags, CWD};
+    use rustix::io::Errno;
+    match openat2(
+        CWD,
+        path,
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::NO_SYMLINKS,
+    ) {
+        Ok(_fd) => true,
+        Err(e) => e == Errno::NOENT || e == Errno::NOTDIR,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn free_of_links(_path: &Path) -> bool {
+    false
+}
+
+/// The walk itself, one `readlink` per existing component.
+fn resolve_by_walk(path: &Path) -> PathBuf {
+    const MAX_LINKS: usize = 40;
+    // Components still to walk, the next one last.
+    let mut todo: Vec<std::ffi::OsString> = Vec::new();
+    push_components(&mut todo, path);
+    let mut resolved = PathBuf::from("/");
+    // How many trailing components of `resolved` do not exist (so nothing below them does).
+    let mut missing = 0usize;
+    let mut links = 0usize;
+    while let Some(name) = todo.pop() {
+        if name == ".." {
+            resolved.pop();
+            missing = missing.saturating_sub(1);
+            continue;
+        }
+        resolved.push(&name);
+        if missing > 0 {
+            missing += 1;
+            continue;
+        }
+        match std::fs::read_link(&resolved) {
+            Ok(target) => {
+                links += 1;
+                if links > MAX_LINKS {
+                    // A loop: the kernel gives up too (ELOOP). Keep the rest as written.
+                    missing = 1;
+                    continue;
+                }
+                resolved.pop();
+                if target.is_absolute() {
+                    resolved = PathBuf::from("/");
+                }
+                push_components(&mut todo, &target);
+            }
+            // Exists and is not a link.
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {}
+            // Missing, not a directory, not searchable...: nothing below it can be followed.
+            Err(_) => missing = 1,
+        }
+    }
+    resolved
+}
+
+/// Push the normal and `..` components of `path` onto `todo` so that they pop in order.
+fn push_components(todo: &mut Vec<std::ffi::OsString>, path: &Path) {
+    let start = todo.len();
+    for component in path.components() {
+        match component {
+            Component::Normal(name) => todo.push(name.to_os_string()),
+            Component::ParentDir => todo.push("..".into()),
+            Component::RootDir | Component::Prefix(_) | Component::CurDir => {}
+        }
+    }
+    todo[start..].reverse();
+}
+
+/// The same with `canonicalize` (`realpath`) of the longest prefix that resolves. Used for a
+/// relative path (only when the root or working directory given was relative: it resolves
+/// against the process's working directory), and in tests as the reference for the walk.
+fn resolve_by_canonicalize(path: &Path) -> PathBuf {
     if let Ok(real) = std::fs::canonicalize(path) {
         return real;
     }
@@ -116,6 +243,10 @@ pub struct PathPattern {
     source: String,
     glob: Glob,
     inner: Option<Glob>,
+    // Literal parts every path matching `glob` (`inner`) has: checked before the glob, so
+    // that most patterns never run (or even compile) a regex for most paths.
+    glob_needs: Literals,
+    inner_needs: Option<Literals>,
     // Compiling a glob builds a regex (tens of microseconds); a hook process evaluates one
     // action, so patterns compile on first use and most never do.
     compiled: OnceLock<(GlobMatcher, Option<GlobMatcher>)>,
@@ -134,6 +265,8 @@ impl PathPattern {
         };
         Ok(PathPattern {
             source: pattern.to_string(),
+            glob_needs: Literals::of(glob.glob()),
+            inner_needs: inner.as_ref().map(|g| Literals::of(g.glob())),
             glob,
             inner,
             compiled: OnceLock::new(),
@@ -147,14 +280,116 @@ impl PathPattern {
 
     /// Whether the resolved absolute `path` matches.
     pub fn matches(&self, path: &Path) -> bool {
+        let outer_may = self.glob_needs.may_match(path);
+        let inner_may = self
+            .inner_needs
+            .as_ref()
+            .is_some_and(|needs| needs.may_match(path));
+        if !outer_may && !inner_may {
+            return false;
+        }
         let (outer, inner) = self.compiled.get_or_init(|| {
             (
                 self.glob.compile_matcher(),
                 self.inner.as_ref().map(Glob::compile_matcher),
             )
         });
-        outer.is_match(path) || inner.as_ref().is_some_and(|m| m.is_match(path))
+        (outer_may && outer.is_match(path))
+            || (inner_may && inner.as_ref().is_some_and(|m| m.is_match(path)))
     }
+}
+
+/// Literal text that every path a glob matches must have: a necessary condition, cheap to
+/// test, so a path that lacks it cannot match and the glob need not run.
+///
+/// Derived from how `globset` (with `literal_separator`) turns a glob into a regex anchored
+/// at both ends, in which a literal character stands for itself:
+/// - `prefix`: the characters before the first special one (`*?[]{}\`) start every match.
+///   A `/` there that `/**` or `/**/` absorbs comes back as the `/` those always begin with.
+/// - Only for a glob without classes, alternations or escapes (`[]{}\`), where the text
+///   between `*` and `?` is literal: `suffix`, the characters after the last `*` or `?`, end
+///   every match (unless the glob starts with `*`: a leading `**/` makes its `/` optional);
+///   and each run of literal text in between, `/` trimmed from its ends (a `/**/` may
+///   absorb them), occurs in every match.
+///
+/// Anything the rules above do not cover adds no condition, which only costs speed.
+/// `tests::literals_never_reject_a_match` checks the rules against `globset` itself.
+#[derive(Debug, Clone, Default)]
+struct Literals {
+    prefix: String,
+    suffix: String,
+    inside: Vec<String>,
+}
+
+impl Literals {
+    fn of(glob: &str) -> Literals {
+        const SPECIAL: &[char] = &['*', '?', '[', ']', '{', '}', '\\'];
+        let prefix_end = glob.find(SPECIAL).unwrap_or(glob.len());
+        let mut out = Literals {
+            prefix: glob[..prefix_end].to_string(),
+            ..Literals::default()
+        };
+        if prefix_end == glob.len() || glob.contains(['[', ']', '{', '}', '\\']) {
+            return out;
+        }
+        let runs: Vec<&str> = glob.split(['*', '?']).collect();
+        if !glob.starts_with('*') {
+            if let Some(last) = runs.last() {
+                out.suffix = last.to_string();
+            }
+        }
+        if runs.len() > 2 {
+            for run in &runs[1..runs.len() - 1] {
+                let run = run.trim_matches('/');
+                if !run.is_empty() {
+                    out.inside.push(run.to_string());
+                }
+            }
+        }
+        out
+    }
+
+    /// False when `path` cannot match the glob these literals come from.
+    #[cfg(unix)]
+    fn may_match(&self, path: &Path) -> bool {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = path.as_os_str().as_bytes();
+        let (prefix, suffix) = (self.prefix.as_bytes(), self.suffix.as_bytes());
+        bytes.len() >= prefix.len().max(suffix.len())
+            && same_bytes(&bytes[..prefix.len()], prefix)
+            && same_bytes(&bytes[bytes.len() - suffix.len()..], suffix)
+            && self
+                .inside
+                .iter()
+                .all(|run| contains(bytes, run.as_bytes()))
+    }
+
+    #[cfg(not(unix))]
+    fn may_match(&self, _path: &Path) -> bool {
+        true
+    }
+}
+
+/// Whether `needle` occurs in `haystack`; compares whole windows only where the first byte
+/// matches.
+#[cfg(unix)]
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let Some(last_start) = haystack.len().checked_sub(needle.len()) else {
+        return false;
+    };
+    (0..=last_start)
+        .any(|i| haystack[i] == first && same_bytes(&haystack[i + 1..i + needle.len()], rest))
+}
+
+/// `a == b`, last byte first. The literals compared here are short and share their start
+/// with the path (the project root) more often than their end: a loop that stops at the
+/// first difference costs less than the `memcmp` call a slice comparison makes.
+#[cfg(unix)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().rev().zip(b.iter().rev()).all(|(x, y)| x == y)
 }
 
 fn glob_of(pattern: &str) -> Result<Glob, globset::Error> {
@@ -265,5 +500,269 @@ mod tests {
             a.resolve(Path::new("link/new.txt")),
             root.join("real/new.txt")
         );
+    }
+
+    /// A tree with links of every kind, for comparing the walk with `realpath`.
+    fn link_tree() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("a/b")).unwrap();
+        std::fs::write(root.join("a/f"), "x").unwrap();
+        std::fs::write(root.join(".env"), "X=1").unwrap();
+        let link = |target: &Path, name: &str| std::os::unix::fs::symlink(target, root.join(name));
+        link(Path::new("a"), "rel").unwrap();
+        link(&root.join("a/b"), "abs").unwrap();
+        link(Path::new("a/f"), "file").unwrap();
+        link(Path::new("rel/b"), "chain").unwrap();
+        link(Path::new("a/b/../../.env"), "up").unwrap();
+        link(Path::new("../../a"), "a/b/back").unwrap();
+        link(Path::new("/"), "slash").unwrap();
+        (dir, root)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Without dangling links or loops, the walk finds what `realpath` finds, and so does
+        /// `resolve_existing` (which skips the walk for a path free of links).
+        #[test]
+        fn walk_resolves_like_realpath(
+            names in proptest::collection::vec(proptest::sample::select(vec![
+                "a", "b", "f", "rel", "abs", "file", "chain", "up", "back", "slash", ".env",
+                "missing", "x.txt", ".", "..",
+            ]), 0..7)
+        ) {
+            let (_dir, root) = link_tree();
+            let mut path = root.clone();
+            for n in &names {
+                path.push(n);
+            }
+            let path = lexical_clean(&path);
+            let reference = resolve_by_canonicalize(&path);
+            proptest::prop_assert_eq!(&resolve_by_walk(&path), &reference, "{:?}", path);
+            proptest::prop_assert_eq!(&resolve_existing(&path), &reference, "{:?}", path);
+        }
+    }
+
+    /// The one-call check says "no link" exactly where the walk finds none to follow.
+    #[test]
+    fn free_of_links_only_where_no_link_is_met() {
+        let (_dir, root) = link_tree();
+        std::os::unix::fs::symlink(root.join("nowhere"), root.join("dangling")).unwrap();
+        for clean in [
+            "",
+            "a",
+            "a/b",
+            "a/f",
+            "a/f/below",
+            ".env",
+            "missing",
+            "missing/x/y",
+        ] {
+            let path = root.join(clean);
+            assert_eq!(resolve_by_walk(&path), path, "{clean}");
+            if cfg!(target_os = "linux") {
+                assert!(free_of_links(&path), "{clean}");
+            }
+        }
+        for linked in [
+            "rel",
+            "rel/b",
+            "rel/missing",
+            "file",
+            "chain/x",
+            "a/b/back",
+            "a/b/back/f",
+            "slash",
+            "dangling",
+            "dangling/x",
+        ] {
+            let path = root.join(linked);
+            assert!(!free_of_links(&path), "{linked}");
+            assert_ne!(resolve_existing(&path), path, "{linked}");
+        }
+        // `.` and `..` are left to the walk.
+        assert_eq!(plain_absolute(Path::new("/a/../b")), None);
+        assert_eq!(
+            plain_absolute(Path::new("/a//b/")),
+            Some(PathBuf::from("/a/b"))
+        );
+    }
+
+    #[test]
+    fn links_resolve_to_their_targets() {
+        let (_dir, root) = link_tree();
+        assert_eq!(resolve_existing(&root.join("up")), root.join(".env"));
+        assert_eq!(
+            resolve_existing(&root.join("chain/new")),
+            root.join("a/b/new")
+        );
+        assert_eq!(resolve_existing(&root.join("a/b/back/f")), root.join("a/f"));
+        assert_eq!(resolve_existing(&root.join("slash")), PathBuf::from("/"));
+        assert_eq!(
+            resolve_existing(&root.join("missing/deeper/x")),
+            root.join("missing/deeper/x")
+        );
+    }
+
+    #[test]
+    fn a_link_to_a_file_not_yet_created_resolves_to_where_it_points() {
+        let (_dir, root) = link_tree();
+        std::fs::create_dir(root.join(".warden")).unwrap();
+        std::os::unix::fs::symlink(root.join(".warden/policy.toml"), root.join("innocent"))
+            .unwrap();
+        // Writing `innocent` creates `.warden/policy.toml`.
+        assert_eq!(
+            resolve_existing(&root.join("innocent")),
+            root.join(".warden/policy.toml")
+        );
+        // A link through a missing directory: the rest as written, `..` collapsed.
+        std::os::unix::fs::symlink("nowhere/../a/f", root.join("odd")).unwrap();
+        let once = resolve_existing(&root.join("odd"));
+        assert_eq!(resolve_existing(&once), once);
+    }
+
+    #[test]
+    fn a_link_loop_stops() {
+        let (_dir, root) = link_tree();
+        std::os::unix::fs::symlink("loop2", root.join("loop1")).unwrap();
+        std::os::unix::fs::symlink("loop1", root.join("loop2")).unwrap();
+        let got = resolve_existing(&root.join("loop1/x"));
+        assert!(got.starts_with(&root), "{got:?}");
+    }
+
+    fn glob(pattern: &str) -> Option<GlobMatcher> {
+        glob_of(pattern).ok().map(|g| g.compile_matcher())
+    }
+
+    /// Builds a path the glob matches by filling its wildcards from `fill`.
+    fn instantiate(glob: &str, fill: &[String]) -> String {
+        let mut fills = fill.iter().cycle();
+        let mut out = String::new();
+        let mut chars = glob.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '*' if chars.peek() == Some(&'*') => {
+                    chars.next();
+                    out.push_str(fills.next().unwrap());
+                }
+                '*' => out.push_str(&fills.next().unwrap().replace('/', "")),
+                '?' => out.push(fills.next().unwrap().chars().next().unwrap_or('q')),
+                '\\' => {
+                    if let Some(n) = chars.next() {
+                        out.push(n);
+                    }
+                }
+                '[' => {
+                    // `[ab]` -> `a`
+                    let class: String = chars.by_ref().take_while(|&c| c != ']').collect();
+                    out.push(class.chars().find(|c| *c != '!').unwrap_or('a'));
+                }
+                '{' => {
+                    let alt: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                    out.push_str(alt.split(',').next().unwrap_or(""));
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+
+        /// The literal prefilter never rejects a path the glob matches: globs in the shapes
+        /// `absolutize_pattern` produces and others, paths built to match them and mutated.
+        #[test]
+        fn literals_never_reject_a_match(
+            lead in proptest::sample::select(vec!["", "/", "/proj/", "/home/u/", "**/", "*", "/tmp\\[x\\]/"]),
+            segs in proptest::collection::vec(proptest::sample::select(vec![
+                "src", "a", ".env", "*", "**", "*.pem", "id_rsa*", "?", "a?c", ".env.*", "x*y",
+                "[ab]", "{a,b}", "\\*", "**.rs", "service-account*.json", "a**b", "/", "",
+            ]), 0..5),
+            tail in proptest::sample::select(vec!["", "/**", "/", "/*"]),
+            fill in proptest::collection::vec("[a-z./]{0,6}", 1..6),
+            mutate in proptest::option::of((0usize..40, "[a-z./\n]{0,2}")),
+        ) {
+            let pattern = format!("{lead}{}{tail}", segs.join("/"));
+            let Some(m) = glob(&pattern) else { return Ok(()); };
+            let needs = Literals::of(&pattern);
+            let mut path = instantiate(&pattern, &fill);
+            if let Some((at, text)) = mutate {
+                let at = at.min(path.len());
+                if path.is_char_boundary(at) {
+                    path.insert_str(at, &text);
+                }
+            }
+            for p in [path.clone(), format!("/{path}"), format!("{path}/x")] {
+                if m.is_match(&p) {
+                    proptest::prop_assert!(
+                        needs.may_match(Path::new(&p)),
+                        "{:?} matches {:?} but {:?} rejects it",
+                        p,
+                        pattern,
+                        needs
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn literals_reject_what_they_should() {
+        let env = Literals::of("/proj/**/.env/**");
+        assert_eq!(env.prefix, "/proj/");
+        assert_eq!(env.inside, [".env"]);
+        assert!(!env.may_match(Path::new("/proj/src/main.rs")));
+        let pem = Literals::of("/proj/**/*.pem");
+        assert_eq!(pem.suffix, ".pem");
+        assert!(!pem.may_match(Path::new("/proj/src/main.rs")));
+        assert!(pem.may_match(Path::new("/proj/k.pem")));
+        // A leading `**/` makes its `/` optional: no suffix condition.
+        assert_eq!(Literals::of("**/.env").suffix, "");
+        // Classes, alternations and escapes: only the prefix before them.
+        let class = Literals::of("/proj/[ab]/x.rs");
+        assert_eq!(
+            (class.prefix.as_str(), class.suffix.as_str()),
+            ("/proj/", "")
+        );
+    }
+
+    /// Every built-in secret pattern, through the prefilter and without it, on paths that
+    /// are and are not secrets.
+    #[test]
+    fn secret_patterns_decide_the_same_with_the_prefilter() {
+        let a = anchors();
+        let paths = [
+            "/proj/.env",
+            "/proj/src/.env",
+            "/proj/.env.local",
+            "/proj/.env/inner",
+            "/proj/deep/a/b/id_rsa",
+            "/proj/id_rsa.pub",
+            "/proj/k.pem",
+            "/proj/k.pem/x",
+            "/proj/service-account-1.json",
+            "/proj/src/main.rs",
+            "/home/u/.ssh/config",
+            "/home/u/.kube/config",
+            "/home/u/.docker/config.json",
+            "/elsewhere/.env",
+            "/proj/.npmrc",
+            "/proj/x/credentials.json",
+        ];
+        for pattern in crate::engine::BUILTIN_SECRET_FILES
+            .iter()
+            .chain(crate::engine::BUILTIN_SECRET_EXCEPTIONS)
+        {
+            let p = PathPattern::new(pattern, &a).unwrap();
+            let outer = p.glob.compile_matcher();
+            let inner = p.inner.as_ref().map(Glob::compile_matcher);
+            for path in paths {
+                let plain =
+                    outer.is_match(path) || inner.as_ref().is_some_and(|m| m.is_match(path));
+                assert_eq!(p.matches(Path::new(path)), plain, "{pattern} on {path}");
+            }
+        }
     }
 }

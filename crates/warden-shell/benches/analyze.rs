@@ -35,6 +35,10 @@ fn bench(c: &mut Criterion) {
     c.bench_function("analyze simple command", |b| {
         b.iter(|| warden_shell::analyze(black_box("npm test -- --watch")))
     });
+    // The same through the bash parser, as before plain words skipped it.
+    c.bench_function("analyze simple command, parser only", |b| {
+        b.iter(|| warden_shell::analyze_with_parser_only(black_box("npm test -- --watch")))
+    });
 
     let lines = corpus();
     let mut group = c.benchmark_group("tldr corpus");

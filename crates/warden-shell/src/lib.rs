@@ -79,7 +79,7 @@ mod words;
 pub mod packs;
 
 pub use model::{Analysis, Effect, EffectKind, Redirect, RedirectKind, SimpleCommand, Unresolved};
-pub use pattern::{CommandPattern, PatternError};
+pub use pattern::{CommandPattern, PatternError, PreparedCommand};
 pub use walk::{MAX_COMMANDS, MAX_DEPTH, MAX_INPUT_BYTES, MAX_NESTING};
 
 /// Parses, normalises and classifies a command line.
@@ -87,8 +87,12 @@ pub use walk::{MAX_COMMANDS, MAX_DEPTH, MAX_INPUT_BYTES, MAX_NESTING};
 /// Never panics; bounded time on any input. Whatever could not be resolved is listed in
 /// [`Analysis::unresolved`].
 pub fn analyze(command: &str) -> Analysis {
+    analyze_with(command, walk::Walker::new)
+}
+
+fn analyze_with(command: &str, walker: fn() -> walk::Walker) -> Analysis {
     let result = std::panic::catch_unwind(|| {
-        let mut w = walk::Walker::new();
+        let mut w = walker();
         w.analyze_top(command);
         w.out
     });
@@ -103,6 +107,14 @@ pub fn analyze(command: &str) -> Analysis {
             }],
         },
     }
+}
+
+/// [`analyze`] with every source sent through the bash parser, even one made only of plain
+/// words that [`analyze`] splits itself. The two give the same analysis on every input; this
+/// one exists so that tests can show it.
+#[doc(hidden)]
+pub fn analyze_with_parser_only(command: &str) -> Analysis {
+    analyze_with(command, walk::Walker::without_fast_path)
 }
 
 /// True when the destructive-SQL detector finds `DROP`, `TRUNCATE`, or `DELETE`/`UPDATE`

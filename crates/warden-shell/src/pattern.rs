@@ -3,6 +3,7 @@
 use crate::model::SimpleCommand;
 use crate::opts::{self, Parsed, Spec};
 use serde::Serialize;
+use std::sync::OnceLock;
 
 /// Why a rule body could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,6 +32,9 @@ enum Kind {
         prefix: bool,
         /// The `*` was glued to the last token (`-rf*`, `feat*`): that token is a prefix too.
         partial_last: bool,
+        /// `args` split into canonical flags and operands, once, when the pattern is parsed.
+        #[serde(skip)]
+        canonical: Parsed,
     },
     /// Case-insensitive wildcard text over the command and what reaches it.
     Text { glob: String },
@@ -77,6 +81,7 @@ impl CommandPattern {
         let Some(cmd) = analysis.commands.into_iter().next() else {
             return Ok(text());
         };
+        let canonical = canonical(&cmd.program, &cmd.args);
         Ok(CommandPattern {
             raw: raw.to_owned(),
             kind: Kind::Semantic {
@@ -84,6 +89,7 @@ impl CommandPattern {
                 args: cmd.args,
                 prefix,
                 partial_last,
+                canonical,
             },
         })
     }
@@ -116,11 +122,43 @@ impl CommandPattern {
                 args,
                 prefix,
                 partial_last,
+                canonical: pat,
             } => {
                 if *program != cmd.program {
                     return false;
                 }
-                args_match(program, args, &cmd.args, *prefix, *partial_last)
+                let c = canonical(program, &cmd.args);
+                args_match(args, pat, &c, *prefix, *partial_last)
+            }
+        }
+    }
+
+    /// [`CommandPattern::matches`] against a [`PreparedCommand`], which computes what every
+    /// pattern needs from the command once instead of once per pattern. Same answer.
+    pub fn matches_prepared(&self, prepared: &PreparedCommand) -> bool {
+        let cmd = &prepared.command;
+        match &self.kind {
+            Kind::Text { glob } => prepared
+                .lowered
+                .get_or_init(|| cmd.texts().map(str::to_lowercase).collect())
+                .iter()
+                .any(|t| wildcard(glob, t)),
+            Kind::Semantic {
+                program,
+                args,
+                prefix,
+                partial_last,
+                canonical: pat,
+            } => {
+                if *program != cmd.program {
+                    return false;
+                }
+                // The canonical form depends on the program and the arguments only, and the
+                // program is the pattern's here: the same for every pattern that gets this far.
+                let c = prepared
+                    .canonical
+                    .get_or_init(|| canonical(&cmd.program, &cmd.args));
+                args_match(args, pat, c, *prefix, *partial_last)
             }
         }
     }
@@ -136,6 +174,31 @@ impl CommandPattern {
                 .any(|w| w.split_whitespace().next() == Some(program.as_str())),
             _ => false,
         }
+    }
+}
+
+/// A command ready to be matched against many patterns: what matching needs from it (its
+/// arguments in canonical form, its texts lower-cased) is computed on first use and kept.
+#[derive(Debug)]
+pub struct PreparedCommand {
+    command: SimpleCommand,
+    canonical: OnceLock<Parsed>,
+    lowered: OnceLock<Vec<String>>,
+}
+
+impl PreparedCommand {
+    /// Wraps a command of an analysis.
+    pub fn new(command: SimpleCommand) -> Self {
+        PreparedCommand {
+            command,
+            canonical: OnceLock::new(),
+            lowered: OnceLock::new(),
+        }
+    }
+
+    /// The command.
+    pub fn command(&self) -> &SimpleCommand {
+        &self.command
     }
 }
 
@@ -190,15 +253,9 @@ pub(crate) fn canonical(program: &str, args: &[String]) -> Parsed {
     p
 }
 
-fn args_match(
-    program: &str,
-    pat: &[String],
-    cmd: &[String],
-    prefix: bool,
-    partial_last: bool,
-) -> bool {
-    let p = canonical(program, pat);
-    let c = canonical(program, cmd);
+/// `pat` is the pattern's arguments as written, `p` and `c` the canonical forms of the
+/// pattern's and the command's arguments.
+fn args_match(pat: &[String], p: &Parsed, c: &Parsed, prefix: bool, partial_last: bool) -> bool {
     let glued_flag = partial_last && pat.last().is_some_and(|l| l.starts_with('-'));
     let glued_operand = partial_last && !glued_flag;
     for (i, (name, value)) in p.flags.iter().enumerate() {

@@ -64,6 +64,8 @@ pub(crate) struct Walker {
     opts: ParserOptions,
     pub out: Analysis,
     truncated: bool,
+    /// Whether sources made only of plain words skip the parser ([`plain_words`]).
+    fast: bool,
 }
 
 impl Walker {
@@ -72,6 +74,15 @@ impl Walker {
             opts: words::options(),
             out: Analysis::default(),
             truncated: false,
+            fast: true,
+        }
+    }
+
+    /// A walker that sends every source through the parser (to test the fast path against).
+    pub fn without_fast_path() -> Self {
+        Walker {
+            fast: false,
+            ..Walker::new()
         }
     }
 
@@ -108,6 +119,14 @@ impl Walker {
             self.unresolved("brackets nested too deeply", src, ctx);
             return;
         }
+        if self.fast {
+            if let Some(words) = plain_words(src) {
+                // What the parser would give: one list, one pipeline, one simple command
+                // whose words are the plain words themselves (see `plain_words`).
+                self.plain_command(words, ctx, stdin);
+                return;
+            }
+        }
         let mut parser =
             brush_parser::Parser::new(std::io::BufReader::new(src.as_bytes()), &self.opts);
         match parser.parse_program() {
@@ -143,12 +162,41 @@ impl Walker {
         }
     }
 
-    fn command(&mut self, c: &ast::Command, ctx: &Ctx, stdin: &Stdin) -> Output {
+    /// True (and recorded once) when the analysis already holds [`MAX_COMMANDS`] commands.
+    fn at_command_limit(&mut self, ctx: &Ctx) -> bool {
         if self.out.commands.len() >= MAX_COMMANDS {
             if !self.truncated {
                 self.truncated = true;
                 self.unresolved(format!("more than {MAX_COMMANDS} commands"), "", ctx);
             }
+            return true;
+        }
+        false
+    }
+
+    /// The fast path's equivalent of `compound_list` > `pipeline` > `command` > `simple` for
+    /// one simple command made of plain words, no assignment prefix and no redirection.
+    fn plain_command<'s>(
+        &mut self,
+        words: impl Iterator<Item = &'s str>,
+        ctx: &Ctx,
+        stdin: &Stdin,
+    ) {
+        if self.at_command_limit(ctx) {
+            return;
+        }
+        let wordv: Vec<Value> = words
+            .map(|w| Value {
+                text: w.to_owned(),
+                literal: true,
+                substitutions: Vec::new(),
+            })
+            .collect();
+        self.normalize(wordv, Vec::new(), ctx.redirects.clone(), stdin, ctx);
+    }
+
+    fn command(&mut self, c: &ast::Command, ctx: &Ctx, stdin: &Stdin) -> Output {
+        if self.at_command_limit(ctx) {
             return Output::default();
         }
         match c {
@@ -1135,6 +1183,51 @@ fn shell_join(words: &[String]) -> String {
         .map(|w| words::quote(w))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Words that bash treats specially in command position; a source starting with one goes
+/// through the parser.
+const RESERVED: &[&str] = &[
+    "case", "coproc", "do", "done", "elif", "else", "esac", "fi", "for", "function", "if", "in",
+    "select", "then", "time", "until", "while",
+];
+
+/// The fast path: a source that is one simple command made only of plain words, split on
+/// single spaces. Such a source means to bash exactly its space-separated words: every byte
+/// is in `[A-Za-z0-9_./:=@%+,-]` or a space, so there is no quoting, escape, expansion
+/// (`$`, `` ` ``, `~`, globs `*?[`, braces), comment, history (`!`), redirection, operator,
+/// separator or newline; spaces are single, with none leading or trailing; and the first
+/// word is neither a reserved word nor contains `=` (an assignment prefix). Anything else
+/// returns `None` and goes through the parser. Each word is then what `words::evaluate`
+/// gives for it: itself, literal. `tests/fast_path.rs` compares both paths.
+pub(crate) fn plain_words(src: &str) -> Option<std::str::Split<'_, char>> {
+    let bytes = src.as_bytes();
+    if bytes.is_empty() || bytes[0] == b' ' || bytes[bytes.len() - 1] == b' ' {
+        return None;
+    }
+    let mut prev_space = false;
+    for &b in bytes {
+        let ok = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'_' | b'.' | b'/' | b':' | b'=' | b'@' | b'%' | b'+' | b',' | b'-'
+            );
+        if b == b' ' {
+            if prev_space {
+                return None;
+            }
+            prev_space = true;
+        } else if ok {
+            prev_space = false;
+        } else {
+            return None;
+        }
+    }
+    let first = src.split(' ').next().unwrap_or("");
+    if first.contains('=') || RESERVED.contains(&first) {
+        return None;
+    }
+    Some(src.split(' '))
 }
 
 /// Deepest nesting of brackets, ignoring quoting: an over-estimate, which is the safe side.

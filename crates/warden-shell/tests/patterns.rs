@@ -1,6 +1,7 @@
 //! Claude Code rule bodies matched by meaning, not by text.
 
-use warden_shell::{analyze, CommandPattern};
+use proptest::prelude::*;
+use warden_shell::{analyze, CommandPattern, PreparedCommand};
 
 fn any_match(pattern: &str, command: &str) -> bool {
     let p = CommandPattern::parse(pattern).expect("pattern parses");
@@ -145,4 +146,120 @@ fn wrapper_patterns_match_through_wrappers_only_when_asked() {
     let rm = &a.commands[0];
     assert!(!p.matches(rm));
     assert!(p.matches_via_wrapper(rm));
+}
+
+fn pattern_body() -> impl Strategy<Value = String> {
+    let words = prop::collection::vec(
+        prop::sample::select(vec![
+            "rm",
+            "-rf",
+            "-r",
+            "-f",
+            "--force",
+            "git",
+            "push",
+            "-f",
+            "--force-with-lease",
+            "origin",
+            "main",
+            "+main",
+            "reset",
+            "--hard",
+            "npm",
+            "test",
+            "run",
+            "curl",
+            "-o",
+            "x",
+            "/",
+            "sudo",
+            "DROP",
+            "TABLE",
+            "--",
+            "-C",
+            "sub",
+            "chmod",
+            "777",
+            "-R",
+        ]),
+        1..5,
+    );
+    (
+        words,
+        prop::sample::select(vec!["", "*", ":*", " *"]),
+        any::<bool>(),
+    )
+        .prop_map(|(w, tail, text)| format!("{}{}{tail}", if text { "*" } else { "" }, w.join(" ")))
+}
+
+fn command_line() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop::sample::select(vec![
+            "rm",
+            "-rf",
+            "-fr",
+            "-r",
+            "-f",
+            "--force",
+            "--recursive",
+            "git",
+            "push",
+            "-f",
+            "--force",
+            "origin",
+            "main",
+            "+main",
+            ":old",
+            "reset",
+            "--hard",
+            "npm",
+            "test",
+            "curl",
+            "-o",
+            "x",
+            "/",
+            "sudo",
+            "DROP",
+            "TABLE",
+            "drop",
+            "table",
+            "--",
+            "-C",
+            "sub",
+            "chmod",
+            "777",
+            "-R",
+            "&&",
+            "|",
+            "psql",
+            "'a b'",
+            "-c",
+            "bash",
+        ]),
+        1..8,
+    )
+    .prop_map(|w| w.join(" "))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// Matching a prepared command (canonical arguments and lower-cased texts computed once)
+    /// gives the same answer as matching the command, for every pattern in any order.
+    #[test]
+    fn prepared_matching_is_the_same(
+        bodies in prop::collection::vec(pattern_body(), 1..6),
+        line in command_line(),
+    ) {
+        let patterns: Vec<CommandPattern> =
+            bodies.iter().filter_map(|b| CommandPattern::parse(b).ok()).collect();
+        for cmd in analyze(&line).commands {
+            let plain: Vec<bool> = patterns.iter().map(|p| p.matches(&cmd)).collect();
+            let prepared = PreparedCommand::new(cmd);
+            for _ in 0..2 {
+                let got: Vec<bool> = patterns.iter().map(|p| p.matches_prepared(&prepared)).collect();
+                prop_assert_eq!(&got, &plain, "{:?} on {:?}", bodies, line);
+            }
+        }
+    }
 }
