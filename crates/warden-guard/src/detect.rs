@@ -185,6 +185,8 @@ impl InjectionDetector {
         // Lines and excerpts only for what is reported, lines counted in one forward pass.
         let bytes = text.as_bytes();
         let (mut pos, mut line) = (0usize, 1usize);
+        // The kinds of one passage share its range, and so its excerpt.
+        let mut last: Option<(Range<usize>, String)> = None;
         for s in out.iter_mut() {
             let to = floor_boundary(text, s.byte_range.start);
             if to > pos {
@@ -193,7 +195,14 @@ impl InjectionDetector {
             }
             s.line = line;
             if s.excerpt.is_empty() {
-                s.excerpt = excerpt(text, s.byte_range.clone());
+                s.excerpt = match &last {
+                    Some((r, e)) if *r == s.byte_range => e.clone(),
+                    _ => {
+                        let e = excerpt(text, s.byte_range.clone());
+                        last = Some((s.byte_range.clone(), e.clone()));
+                        e
+                    }
+                };
             }
         }
         out
@@ -261,38 +270,7 @@ impl InjectionDetector {
 
     fn phrase_signals(&self, text: &str, out: &mut Vec<Signal>, map: Option<&OffsetMap>) {
         let hits = self.hits(text);
-        let mut i = 0;
-        while i < hits.len() {
-            let first = hits[i].start;
-            let mut j = i + 1;
-            let mut end = hits[i].end;
-            while j < hits.len()
-                && hits[j].start <= end + CLUSTER_GAP
-                && hits[j].end <= first + CLUSTER_SPAN
-            {
-                end = end.max(hits[j].end);
-                j += 1;
-            }
-            let cluster = &hits[i..j];
-            i = j;
-            let Some(scored) = score_cluster(text.as_bytes(), cluster) else {
-                continue;
-            };
-            let range = match map {
-                Some(m) => m.original(scored.range.start)..m.original(scored.range.end),
-                None => scored.range.clone(),
-            };
-            for kind in scored.kinds {
-                out.push(Signal {
-                    kind,
-                    byte_range: range.clone(),
-                    // Filled in by `scan_with_floor` for reported signals only.
-                    line: 0,
-                    excerpt: String::new(),
-                    score: scored.score,
-                });
-            }
-        }
+        cluster_signals(text, &hits, out, map);
     }
 
     fn base64_signals(&self, text: &str, out: &mut Vec<Signal>) {
@@ -344,8 +322,45 @@ impl InjectionDetector {
         let hits = self.hits(text);
         let any = hits.iter().any(|h| h.weight >= 0.02);
         let mut out = Vec::new();
-        self.phrase_signals(text, &mut out, None);
+        cluster_signals(text, &hits, &mut out, None);
         (out.iter().map(|s| s.score).fold(0.0, f32::max), any)
+    }
+}
+
+/// Signals of the passages (clusters of nearby hits) in `hits`, found in `text`; with
+/// `map`, `text` is a stripped copy and ranges are mapped back to the original.
+fn cluster_signals(text: &str, hits: &[Hit], out: &mut Vec<Signal>, map: Option<&OffsetMap>) {
+    let mut i = 0;
+    while i < hits.len() {
+        let first = hits[i].start;
+        let mut j = i + 1;
+        let mut end = hits[i].end;
+        while j < hits.len()
+            && hits[j].start <= end + CLUSTER_GAP
+            && hits[j].end <= first + CLUSTER_SPAN
+        {
+            end = end.max(hits[j].end);
+            j += 1;
+        }
+        let cluster = &hits[i..j];
+        i = j;
+        let Some(scored) = score_cluster(text.as_bytes(), cluster) else {
+            continue;
+        };
+        let range = match map {
+            Some(m) => m.original(scored.range.start)..m.original(scored.range.end),
+            None => scored.range.clone(),
+        };
+        for kind in scored.kinds {
+            out.push(Signal {
+                kind,
+                byte_range: range.clone(),
+                // Filled in by `scan_with_floor` for reported signals only.
+                line: 0,
+                excerpt: String::new(),
+                score: scored.score,
+            });
+        }
     }
 }
 
@@ -415,19 +430,21 @@ fn score_cluster(text: &[u8], cluster: &[Hit]) -> Option<Scored> {
     }
     // Sentences that name an agent and tell it to do something sensitive.
     let mut agent_best = AgentSentence::default();
-    let mut last_sentence = (usize::MAX, 0);
+    let mut facts = SentenceFacts::default();
     for h in cluster.iter().filter(|h| h.cue == AgentWord) {
         let (s, e) = sentence_bounds(text, h.start, h.end);
-        if (s, h.start) == last_sentence {
-            continue;
-        }
-        last_sentence = (s, h.start);
+        let word = (h.start, h.end);
+        let a = agent_sentence(text, (s, e), word, &mut facts);
         // An agent spoken to ("To the AI reviewing this: ...") may get its order in the
         // next sentence.
-        let (_, e2) = sentence_bounds(text, e.min(text.len()), e.min(text.len()));
-        let a = agent_sentence(&text[s..e], h.start - s, h.end - s);
-        let a = if a.vocative && e2 > e {
-            agent_sentence(&text[s..e2], h.start - s, h.end - s)
+        let a = if a.vocative {
+            let e = e.min(text.len());
+            let (_, e2) = sentence_bounds(text, e, e);
+            if e2 > e {
+                agent_sentence(text, (s, e2), word, &mut facts)
+            } else {
+                a
+            }
         } else {
             a
         };
@@ -533,51 +550,62 @@ struct AgentSentence {
 
 // Sentence analysis around an agent word. Small word lists, matched on whole words of the
 // lower-cased sentence; only runs where an agent is named, which ordinary docs rarely do.
-const SENSITIVE_VERBS: &[&str] = &[
-    "read",
-    "send",
-    "upload",
-    "post",
-    "copy",
-    "paste",
-    "dump",
-    "print",
-    "export",
-    "zip",
-    "tar",
-    "encode",
-    "delete",
-    "tell",
-    "approve",
-    "mirror",
-    "grab",
-    "set",
-    "remove",
-    "disable",
-    "edit",
+macro_rules! verbs {
+    ($($w:literal),* $(,)?) => {
+        #[cfg(test)]
+        const SENSITIVE_VERBS: &[&str] = &[$($w),*];
+        /// Whether `w` is one of the verbs (a `match`, which compiles to length
+        /// checks and word-sized compares).
+        fn is_sensitive_verb(w: &str) -> bool {
+            matches!(w, $($w)|*)
+        }
+    };
+}
+verbs!(
     "add",
     "append",
-    "run",
-    "execute",
-    "install",
+    "approve",
     "commit",
-    "push",
+    "copy",
+    "delete",
+    "disable",
+    "dump",
+    "edit",
+    "email",
+    "encode",
+    "execute",
+    "exfiltrate",
+    "export",
     "fetch",
     "forward",
-    "share",
-    "include",
-    "quote",
-    "leak",
-    "register",
-    "sync",
-    "exfiltrate",
-    "transmit",
-    "email",
+    "grab",
     "grant",
+    "include",
+    "install",
+    "leak",
+    "mirror",
     "modify",
-    "write",
     "output",
-];
+    "paste",
+    "post",
+    "print",
+    "push",
+    "quote",
+    "read",
+    "register",
+    "remove",
+    "run",
+    "send",
+    "set",
+    "share",
+    "sync",
+    "tar",
+    "tell",
+    "transmit",
+    "upload",
+    "write",
+    "zip",
+);
 const SENSITIVE_OBJECTS: &[(&str, bool)] = &[
     ("ssh", true),
     ("id_rsa", true),
@@ -665,7 +693,17 @@ const PRESSURE: &[&str] = &[
     "not necessary to ask",
 ];
 
-fn agent_sentence(s: &[u8], word_start: usize, word_end: usize) -> AgentSentence {
+/// An agent word at `word` (byte range in `text`) in the sentence `sent` (byte range in
+/// `text`): is the agent being told to do something sensitive? The sentence's own facts
+/// come from `facts`, which keeps them for sentences seen before.
+fn agent_sentence(
+    text: &[u8],
+    sent: (usize, usize),
+    word: (usize, usize),
+    facts: &mut SentenceFacts,
+) -> AgentSentence {
+    let s = &text[sent.0..sent.1];
+    let (word_start, word_end) = (word.0 - sent.0, word.1 - sent.0);
     let after = s.get(word_end..).unwrap_or(&[]);
     // An identifier in code (`Agent::new()`, `model.fit(`), not an addressee.
     if matches!(after, [b'(', ..] | [b':', b':', ..] | [b'.', b'a'..=b'z' | b'A'..=b'Z' | b'_', ..])
@@ -684,23 +722,81 @@ fn agent_sentence(s: &[u8], word_start: usize, word_end: usize) -> AgentSentence
             [b',' | b':' | b'!', b' ' | b'\n', ..] | [b'/', b'A'..=b'Z', ..]
         )
         || word_start > 0 && s[word_start - 1] == b'@';
+    let f = facts.of(text, sent);
+    if !f.verb {
+        return AgentSentence {
+            vocative,
+            ..AgentSentence::default()
+        };
+    }
+    let mut score: f32 = 0.0;
+    if f.object {
+        score = if f.directive || vocative { 0.5 } else { 0.3 };
+    } else if vocative || (f.directive && f.pressure) {
+        score = 0.4;
+    }
+    if f.pressure && score > 0.0 {
+        score += 0.15;
+    }
+    AgentSentence {
+        score: score.min(0.8),
+        credential: f.credential && f.object,
+        vocative,
+    }
+}
+
+/// What a sentence says, whoever it names: a sensitive verb that is not forbidden ("never
+/// read", "do not print"), a sensitive object, a directive, pressure.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct Facts {
+    verb: bool,
+    object: bool,
+    credential: bool,
+    directive: bool,
+    pressure: bool,
+}
+
+/// [`Facts`] of the sentences of one cluster, each worked out once: a sentence often names
+/// several agent words ("AI agents and assistants").
+#[derive(Default)]
+struct SentenceFacts {
+    seen: Vec<((usize, usize), Facts)>,
+}
+
+impl SentenceFacts {
+    fn of(&mut self, text: &[u8], sent: (usize, usize)) -> Facts {
+        if let Some((_, f)) = self.seen.iter().find(|(k, _)| *k == sent) {
+            return *f;
+        }
+        let f = sentence_facts(&text[sent.0..sent.1]);
+        self.seen.push((sent, f));
+        f
+    }
+}
+
+fn sentence_facts(s: &[u8]) -> Facts {
     let lower: String = String::from_utf8_lossy(s).to_lowercase();
     let words: Vec<&str> = lower
         .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '\''))
         .filter(|w| !w.is_empty())
         .collect();
     let stem = |w: &str| -> bool {
-        let cands = [
-            w,
-            w.strip_suffix('s').unwrap_or(w),
-            w.strip_suffix("ing").unwrap_or(w),
-            w.strip_suffix("ed").unwrap_or(w),
-        ];
-        cands.iter().any(|c| SENSITIVE_VERBS.contains(c))
-            || w.strip_suffix("ing")
-                .is_some_and(|c| SENSITIVE_VERBS.contains(&format!("{c}e").as_str()))
+        is_sensitive_verb(w)
+            || w.strip_suffix('s').is_some_and(is_sensitive_verb)
+            || w.strip_suffix("ed").is_some_and(is_sensitive_verb)
+            || w.strip_suffix("ing").is_some_and(|c| {
+                if is_sensitive_verb(c) {
+                    return true;
+                }
+                // "encoding" is "encode" + "ing".
+                let mut buf = [0u8; 24];
+                c.len() < buf.len() && {
+                    buf[..c.len()].copy_from_slice(c.as_bytes());
+                    buf[c.len()] = b'e';
+                    std::str::from_utf8(&buf[..=c.len()]).is_ok_and(is_sensitive_verb)
+                }
+            })
     };
-    // A sensitive verb that is not forbidden ("never read", "do not print").
     let mut verb = false;
     for (i, w) in words.iter().enumerate() {
         if !stem(w) {
@@ -718,39 +814,97 @@ fn agent_sentence(s: &[u8], word_start: usize, word_end: usize) -> AgentSentence
         }
     }
     if !verb {
-        return AgentSentence {
-            vocative,
-            ..AgentSentence::default()
-        };
+        return Facts::default();
     }
-    let mut object = false;
-    let mut credential = false;
-    for (o, cred) in SENSITIVE_OBJECTS {
-        if lower.contains(o) {
-            object = true;
-            credential |= cred;
+    let found = occurring(lower.as_bytes());
+    Facts {
+        verb,
+        object: found & OBJECT_BITS != 0,
+        credential: found & CREDENTIAL_BITS != 0,
+        directive: found & DIRECTIVE_BITS != 0,
+        pressure: found & PRESSURE_BITS != 0,
+    }
+}
+
+// The three word lists as one: objects, then directives, then pressure; bit k of a `u128`
+// stands for `NEEDLES[k]`.
+const N_OBJ: usize = SENSITIVE_OBJECTS.len();
+const N_DIR: usize = DIRECTIVES.len();
+const N_ALL: usize = N_OBJ + N_DIR + PRESSURE.len();
+const NEEDLES: [&str; N_ALL] = {
+    let mut t = [""; N_ALL];
+    let mut k = 0;
+    while k < N_ALL {
+        t[k] = if k < N_OBJ {
+            SENSITIVE_OBJECTS[k].0
+        } else if k < N_OBJ + N_DIR {
+            DIRECTIVES[k - N_OBJ]
+        } else {
+            PRESSURE[k - N_OBJ - N_DIR]
+        };
+        k += 1;
+    }
+    t
+};
+const fn bits(from: usize, to: usize) -> u128 {
+    assert!(to <= 128, "at most 128 needles");
+    let mut m = 0u128;
+    let mut k = from;
+    while k < to {
+        m |= 1 << k;
+        k += 1;
+    }
+    m
+}
+const OBJECT_BITS: u128 = bits(0, N_OBJ);
+const DIRECTIVE_BITS: u128 = bits(N_OBJ, N_OBJ + N_DIR);
+const PRESSURE_BITS: u128 = bits(N_OBJ + N_DIR, N_ALL);
+const CREDENTIAL_BITS: u128 = {
+    let mut m = 0u128;
+    let mut k = 0;
+    while k < N_OBJ {
+        if SENSITIVE_OBJECTS[k].1 {
+            m |= 1 << k;
+        }
+        k += 1;
+    }
+    m
+};
+/// Bucket of a needle's first two bytes in [`PAIRS`].
+const fn pair_bucket(b0: u8, b1: u8) -> usize {
+    (b0 as usize * 37 + b1 as usize) & 1023
+}
+/// For each bucket of two bytes, the needles that may start with them.
+const PAIRS: [u128; 1024] = {
+    let mut t = [0u128; 1024];
+    let mut k = 0;
+    while k < N_ALL {
+        let b = NEEDLES[k].as_bytes();
+        assert!(b.len() >= 2, "needles are at least two bytes");
+        t[pair_bucket(b[0], b[1])] |= 1 << k;
+        k += 1;
+    }
+    t
+};
+
+/// The needles that occur in `hay` (a directive only as a whole word). One pass over
+/// `hay`, trying at each byte only the needles not found yet whose first two bytes fall
+/// in the bucket of the two bytes there.
+fn occurring(hay: &[u8]) -> u128 {
+    let mut found = 0u128;
+    for i in 0..hay.len().saturating_sub(1) {
+        let mut m = PAIRS[pair_bucket(hay[i], hay[i + 1])] & !found;
+        while m != 0 {
+            let k = m.trailing_zeros() as usize;
+            m &= m - 1;
+            let n = NEEDLES[k].as_bytes();
+            let here = hay.len() - i >= n.len() && hay[i..].iter().zip(n).all(|(a, b)| a == b);
+            if here && (DIRECTIVE_BITS >> k & 1 == 0 || is_word_at(hay, i, i + n.len())) {
+                found |= 1 << k;
+            }
         }
     }
-    let directive = DIRECTIVES.iter().any(|d| {
-        lower
-            .match_indices(d)
-            .any(|(i, _)| is_word_at(lower.as_bytes(), i, i + d.len()))
-    });
-    let pressure = PRESSURE.iter().any(|p| lower.contains(p));
-    let mut score: f32 = 0.0;
-    if object {
-        score = if directive || vocative { 0.5 } else { 0.3 };
-    } else if vocative || (directive && pressure) {
-        score = 0.4;
-    }
-    if pressure && score > 0.0 {
-        score += 0.15;
-    }
-    AgentSentence {
-        score: score.min(0.8),
-        credential: credential && object,
-        vocative,
-    }
+    found
 }
 
 fn is_word_at(b: &[u8], start: usize, end: usize) -> bool {
@@ -834,7 +988,7 @@ fn excerpt(text: &str, range: Range<usize>) -> String {
 }
 
 fn excerpt_str(s: &str) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(s.len().min(4 * EXCERPT_MAX_CHARS) + 8);
     let mut chars = 0usize;
     let mut last_space = false;
     for c in s.chars() {
@@ -860,7 +1014,14 @@ fn excerpt_str(s: &str) -> String {
             chars += 1;
         }
     }
-    out.trim().to_string()
+    // Whitespace became single spaces: only a space can be left at either end.
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    if out.starts_with(' ') {
+        out.remove(0);
+    }
+    out
 }
 
 // ---- invisible characters --------------------------------------------------------------
@@ -1176,6 +1337,96 @@ mod tests {
         out
     }
 
+    /// The sentence rule as it was before its facts were cached and its word lists
+    /// searched in one pass, kept as the reference.
+    fn agent_sentence_reference(s: &[u8], word_start: usize, word_end: usize) -> AgentSentence {
+        let after = s.get(word_end..).unwrap_or(&[]);
+        // An identifier in code (`Agent::new()`, `model.fit(`), not an addressee.
+        if matches!(after, [b'(', ..] | [b':', b':', ..] | [b'.', b'a'..=b'z' | b'A'..=b'Z' | b'_', ..])
+            || word_start > 0
+                && matches!(
+                    s[word_start - 1],
+                    b'.' | b':' | b'/' | b'-' | b'`' | b'$' | b'_'
+                )
+        {
+            return AgentSentence::default();
+        }
+        // "Assistant, delete ..." / "Hey Copilot: ..." : the agent is spoken to.
+        let vocative = word_start < 40
+            && matches!(
+                after,
+                [b',' | b':' | b'!', b' ' | b'\n', ..] | [b'/', b'A'..=b'Z', ..]
+            )
+            || word_start > 0 && s[word_start - 1] == b'@';
+        let lower: String = String::from_utf8_lossy(s).to_lowercase();
+        let words: Vec<&str> = lower
+            .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '\''))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let stem = |w: &str| -> bool {
+            let cands = [
+                w,
+                w.strip_suffix('s').unwrap_or(w),
+                w.strip_suffix("ing").unwrap_or(w),
+                w.strip_suffix("ed").unwrap_or(w),
+            ];
+            cands.iter().any(|c| SENSITIVE_VERBS.contains(c))
+                || w.strip_suffix("ing")
+                    .is_some_and(|c| SENSITIVE_VERBS.contains(&format!("{c}e").as_str()))
+        };
+        // A sensitive verb that is not forbidden ("never read", "do not print").
+        let mut verb = false;
+        for (i, w) in words.iter().enumerate() {
+            if !stem(w) {
+                continue;
+            }
+            let neg = (i >= 1
+                && matches!(
+                    words[i - 1],
+                    "never" | "not" | "don't" | "dont" | "or" | "nor"
+                ))
+                || (i >= 2 && matches!(words[i - 2], "never" | "not" | "don't"));
+            if !neg {
+                verb = true;
+                break;
+            }
+        }
+        if !verb {
+            return AgentSentence {
+                vocative,
+                ..AgentSentence::default()
+            };
+        }
+        let mut object = false;
+        let mut credential = false;
+        for (o, cred) in SENSITIVE_OBJECTS {
+            if lower.contains(o) {
+                object = true;
+                credential |= cred;
+            }
+        }
+        let directive = DIRECTIVES.iter().any(|d| {
+            lower
+                .match_indices(d)
+                .any(|(i, _)| is_word_at(lower.as_bytes(), i, i + d.len()))
+        });
+        let pressure = PRESSURE.iter().any(|p| lower.contains(p));
+        let mut score: f32 = 0.0;
+        if object {
+            score = if directive || vocative { 0.5 } else { 0.3 };
+        } else if vocative || (directive && pressure) {
+            score = 0.4;
+        }
+        if pressure && score > 0.0 {
+            score += 0.15;
+        }
+        AgentSentence {
+            score: score.min(0.8),
+            credential: credential && object,
+            vocative,
+        }
+    }
+
     fn corpus_files() -> Vec<std::path::PathBuf> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut out = Vec::new();
@@ -1286,6 +1537,74 @@ mod tests {
         #[test]
         fn automaton_agrees_with_reference_on_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
             prop_assert_eq!(phrase_starts(&bytes), phrase_starts_reference(&bytes));
+        }
+    }
+
+    #[test]
+    fn word_lists_fit_their_lookups() {
+        assert!(SENSITIVE_VERBS.iter().all(|v| is_sensitive_verb(v)));
+        // `occurring` tries every occurrence of a directive; the rule it replaces looked at
+        // non-overlapping ones. The same thing as long as no directive overlaps itself.
+        for d in DIRECTIVES {
+            for k in 1..d.len() {
+                assert!(!d.ends_with(&d[..k]), "{d:?} overlaps itself");
+            }
+        }
+    }
+
+    /// Sentence pieces: the rule's own words (verbs with endings, objects, directives,
+    /// pressure, negations, agent words) in mixed case, and glue.
+    fn sentence_piece() -> impl Strategy<Value = String> {
+        let mut words: Vec<String> = Vec::new();
+        for v in SENSITIVE_VERBS {
+            for end in ["", "s", "ed", "ing"] {
+                words.push(format!("{v}{end}"));
+            }
+            if let Some(stem) = v.strip_suffix('e') {
+                words.push(format!("{stem}ing"));
+            }
+        }
+        words.extend(SENSITIVE_OBJECTS.iter().map(|(o, _)| o.to_string()));
+        words.extend(DIRECTIVES.iter().map(|d| d.to_string()));
+        words.extend(PRESSURE.iter().map(|p| p.to_string()));
+        for w in [
+            "never", "not", "don't", "dont", "or", "nor", "the", "agent", "AI", "Claude",
+        ] {
+            words.push(w.to_string());
+        }
+        prop_oneof![
+            5 => (prop::sample::select(words), any::<bool>())
+                .prop_map(|(w, up)| if up { w.to_uppercase() } else { w }),
+            3 => prop::sample::select(vec![" ", " ", ", ", ": ", "! ", "\n", "@", "(", "::", ".x", "-", "é", "İ"])
+                .prop_map(str::to_string),
+            1 => "[a-z ]{0,6}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn sentence_rule_agrees_with_reference(
+            pieces in prop::collection::vec(sentence_piece(), 1..30),
+            at in any::<prop::sample::Index>(),
+            len in 1usize..10,
+        ) {
+            let text = pieces.concat();
+            prop_assume!(!text.is_empty());
+            let bytes = text.as_bytes();
+            let start = at.index(bytes.len());
+            let end = (start + len).min(bytes.len());
+            let mut facts = SentenceFacts::default();
+            // Twice, so that the second answer comes from the cache.
+            for _ in 0..2 {
+                let new = agent_sentence(bytes, (0, bytes.len()), (start, end), &mut facts);
+                let old = agent_sentence_reference(bytes, start, end);
+                prop_assert_eq!(
+                    (new.score, new.credential, new.vocative),
+                    (old.score, old.credential, old.vocative)
+                );
+            }
         }
     }
 }
