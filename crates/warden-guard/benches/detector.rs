@@ -41,6 +41,11 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    let worst = inputs::agent_words_one_line();
+    g.throughput(Throughput::Bytes(worst.len() as u64));
+    g.bench_function("scan agent words on one line (worst case)", |b| {
+        b.iter(|| det.scan(black_box(&worst)))
+    });
     let file = inputs::source_20k();
     g.throughput(Throughput::Bytes(file.len() as u64));
     g.bench_function("scan 20 KiB file read", |b| {

@@ -68,6 +68,14 @@ fn main() {
             }
         });
     }
+    let worst = inputs::agent_words_one_line();
+    measure(
+        &format!("agent words on one line ({} KiB)", worst.len() / 1024),
+        worst.len(),
+        || {
+            std::hint::black_box(det.scan(&worst));
+        },
+    );
     let file = inputs::source_20k();
     measure("20 KiB source file", file.len(), || {
         std::hint::black_box(det.scan(&file));

@@ -430,7 +430,20 @@ fn score_cluster(text: &[u8], cluster: &[Hit]) -> Option<Scored> {
     }
     // Sentences that name an agent and tell it to do something sensitive.
     let mut agent_best = AgentSentence::default();
-    let mut facts = SentenceFacts::default();
+    // Every sentence looked at below lies within this span (see `sentence_bounds`: back
+    // 240 bytes from an agent word, forward 320 and 320 more for the next sentence).
+    let agent_span = cluster.iter().filter(|h| h.cue == AgentWord).fold(
+        None,
+        |span: Option<(usize, usize)>, h| {
+            Some(span.map_or((h.start, h.end), |(lo, hi)| {
+                (lo.min(h.start), hi.max(h.end))
+            }))
+        },
+    );
+    let mut facts = match agent_span {
+        Some((lo, hi)) => SentenceFacts::new(lo.saturating_sub(240), hi + 640),
+        None => SentenceFacts::default(),
+    };
     for h in cluster.iter().filter(|h| h.cue == AgentWord) {
         let (s, e) = sentence_bounds(text, h.start, h.end);
         let word = (h.start, h.end);
@@ -756,58 +769,240 @@ struct Facts {
     pressure: bool,
 }
 
-/// [`Facts`] of the sentences of one cluster, each worked out once: a sentence often names
-/// several agent words ("AI agents and assistants").
+/// [`Facts`] of the sentences of one cluster. A sentence often names several agent words
+/// ("AI agents and assistants"), so each is worked out once; and where sentences overlap
+/// (agent words close together with no sentence end between them: a few hundred bytes
+/// around each), the text they share is lower-cased and cut into words once, in `region`.
 #[derive(Default)]
 struct SentenceFacts {
     seen: Vec<((usize, usize), Facts)>,
+    /// The span every sentence of the cluster lies in, until `region` is built from it.
+    span: Option<(usize, usize)>,
+    region: Option<Region>,
+}
+
+/// Sentences worked out alone before the rest come from a [`Region`]: most passages name
+/// an agent in a sentence or two, and a region costs a few sentences' work to build.
+const REGION_AFTER: usize = 2;
+
+/// A span of the text, lower-cased, with its words.
+struct Region {
+    /// Where the span starts in the text.
+    base: usize,
+    lower: String,
+    /// For each byte of the span (and its end), where its character's lower-cased form
+    /// starts in `lower`; `None` when the span is ASCII (the same offsets).
+    map: Option<Vec<u32>>,
+    /// The words of `lower` (runs of alphanumerics, `_` and `'`), as byte ranges.
+    words: Vec<(u32, u32)>,
+    /// [`word_flags`] of each word.
+    flags: Vec<u8>,
+}
+
+const VERB: u8 = 1;
+/// A word that forbids the verb after it ("never read").
+const NEG1: u8 = 2;
+/// A word that forbids the verb two words on ("do not ever print").
+const NEG2: u8 = 4;
+
+fn word_flags(w: &str) -> u8 {
+    let mut f = 0;
+    if is_verb_form(w) {
+        f |= VERB;
+    }
+    if matches!(w, "never" | "not" | "don't" | "dont" | "or" | "nor") {
+        f |= NEG1;
+    }
+    if matches!(w, "never" | "not" | "don't") {
+        f |= NEG2;
+    }
+    f
+}
+
+/// Whether a lower-cased word is one of the sensitive verbs or an inflection of one.
+fn is_verb_form(w: &str) -> bool {
+    is_sensitive_verb(w)
+        || w.strip_suffix('s').is_some_and(is_sensitive_verb)
+        || w.strip_suffix("ed").is_some_and(is_sensitive_verb)
+        || w.strip_suffix("ing").is_some_and(|c| {
+            if is_sensitive_verb(c) {
+                return true;
+            }
+            // "encoding" is "encode" + "ing".
+            let mut buf = [0u8; 24];
+            c.len() < buf.len() && {
+                buf[..c.len()].copy_from_slice(c.as_bytes());
+                buf[c.len()] = b'e';
+                std::str::from_utf8(&buf[..=c.len()]).is_ok_and(is_sensitive_verb)
+            }
+        })
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '\''
+}
+
+/// Whether byte `i` of UTF-8 `b` starts a character (or is the end).
+fn starts_char(b: &[u8], i: usize) -> bool {
+    b.get(i).is_none_or(|&x| (x as i8) >= -0x40)
 }
 
 impl SentenceFacts {
+    /// Facts of sentences of `text` (UTF-8), those after the first few from a region
+    /// spanning `lo..hi`.
+    fn new(lo: usize, hi: usize) -> Self {
+        SentenceFacts {
+            span: Some((lo, hi)),
+            ..SentenceFacts::default()
+        }
+    }
+
     fn of(&mut self, text: &[u8], sent: (usize, usize)) -> Facts {
-        if let Some((_, f)) = self.seen.iter().find(|(k, _)| *k == sent) {
+        // Agent words of one sentence come one after the other.
+        if let Some((_, f)) = self.seen.iter().rev().take(4).find(|(k, _)| *k == sent) {
             return *f;
         }
-        let f = sentence_facts(&text[sent.0..sent.1]);
+        if self.seen.len() >= REGION_AFTER {
+            if let Some((lo, hi)) = self.span.take() {
+                self.region = Region::new(text, lo, hi);
+            }
+        }
+        let f = match &self.region {
+            Some(r) if r.covers(sent) => r.facts(text, sent),
+            _ => sentence_facts(&text[sent.0..sent.1]),
+        };
         self.seen.push((sent, f));
         f
+    }
+}
+
+impl Region {
+    fn new(text: &[u8], lo: usize, hi: usize) -> Option<Region> {
+        let mut lo = lo.min(text.len());
+        let mut hi = hi.min(text.len());
+        while !starts_char(text, lo) {
+            lo -= 1;
+        }
+        while !starts_char(text, hi) {
+            hi += 1;
+        }
+        let span = std::str::from_utf8(&text[lo..hi]).ok()?;
+        let (lower, map) = if span.is_ascii() {
+            (span.to_ascii_lowercase(), None)
+        } else {
+            let mut lower = String::with_capacity(span.len() + 8);
+            let mut map = vec![0u32; span.len() + 1];
+            for (i, c) in span.char_indices() {
+                map[i..i + c.len_utf8()].fill(lower.len() as u32);
+                lower.extend(c.to_lowercase());
+            }
+            map[span.len()] = lower.len() as u32;
+            (lower, Some(map))
+        };
+        let mut words = Vec::new();
+        let mut start = None;
+        for (i, c) in lower.char_indices() {
+            match (is_word_char(c), start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    words.push((s as u32, i as u32));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(s) = start {
+            words.push((s as u32, lower.len() as u32));
+        }
+        let flags = words
+            .iter()
+            .map(|&(s, e)| word_flags(&lower[s as usize..e as usize]))
+            .collect();
+        Some(Region {
+            base: lo,
+            lower,
+            map,
+            words,
+            flags,
+        })
+    }
+
+    /// Whether the sentence `sent` lies within the region.
+    fn covers(&self, sent: (usize, usize)) -> bool {
+        sent.0 >= self.base && sent.1 <= self.base + self.map_len() && sent.0 <= sent.1
+    }
+
+    fn map_len(&self) -> usize {
+        match &self.map {
+            Some(m) => m.len() - 1,
+            None => self.lower.len(),
+        }
+    }
+
+    /// Offset in `lower` of byte `i` of the text, a character start within the region.
+    fn at(&self, i: usize) -> usize {
+        match &self.map {
+            Some(m) => m[i - self.base] as usize,
+            None => i - self.base,
+        }
+    }
+
+    /// The same as `sentence_facts(&text[sent.0..sent.1])`. That reads the sentence as
+    /// lossy UTF-8, so a character cut at either end becomes U+FFFD, which is no word
+    /// character and in no word list: the same as the sentence without it.
+    fn facts(&self, text: &[u8], sent: (usize, usize)) -> Facts {
+        let (mut s, mut e) = sent;
+        while s < e && !starts_char(text, s) {
+            s += 1;
+        }
+        while e > s && !starts_char(text, e) {
+            e -= 1;
+        }
+        if s >= e {
+            return Facts::default();
+        }
+        let (a, b) = (self.at(s), self.at(e));
+        // Words of the sentence: those of the region, cut at its ends.
+        let first = self.words.partition_point(|&(_, we)| we as usize <= a);
+        let (mut prev1, mut prev2) = (0u8, 0u8);
+        let mut verb = false;
+        for (&(ws, we), &f) in self.words[first..].iter().zip(&self.flags[first..]) {
+            let (ws, we) = (ws as usize, we as usize);
+            if ws >= b {
+                break;
+            }
+            let (cs, ce) = (ws.max(a), we.min(b));
+            let f = if (cs, ce) == (ws, we) {
+                f
+            } else {
+                word_flags(&self.lower[cs..ce])
+            };
+            if f & VERB != 0 && prev1 & NEG1 == 0 && prev2 & NEG2 == 0 {
+                verb = true;
+                break;
+            }
+            (prev2, prev1) = (prev1, f);
+        }
+        if !verb {
+            return Facts::default();
+        }
+        facts_with_verb(&self.lower.as_bytes()[a..b])
     }
 }
 
 fn sentence_facts(s: &[u8]) -> Facts {
     let lower: String = String::from_utf8_lossy(s).to_lowercase();
     let words: Vec<&str> = lower
-        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '\''))
+        .split(|c: char| !is_word_char(c))
         .filter(|w| !w.is_empty())
         .collect();
-    let stem = |w: &str| -> bool {
-        is_sensitive_verb(w)
-            || w.strip_suffix('s').is_some_and(is_sensitive_verb)
-            || w.strip_suffix("ed").is_some_and(is_sensitive_verb)
-            || w.strip_suffix("ing").is_some_and(|c| {
-                if is_sensitive_verb(c) {
-                    return true;
-                }
-                // "encoding" is "encode" + "ing".
-                let mut buf = [0u8; 24];
-                c.len() < buf.len() && {
-                    buf[..c.len()].copy_from_slice(c.as_bytes());
-                    buf[c.len()] = b'e';
-                    std::str::from_utf8(&buf[..=c.len()]).is_ok_and(is_sensitive_verb)
-                }
-            })
-    };
     let mut verb = false;
     for (i, w) in words.iter().enumerate() {
-        if !stem(w) {
+        if !is_verb_form(w) {
             continue;
         }
-        let neg = (i >= 1
-            && matches!(
-                words[i - 1],
-                "never" | "not" | "don't" | "dont" | "or" | "nor"
-            ))
-            || (i >= 2 && matches!(words[i - 2], "never" | "not" | "don't"));
+        let neg = (i >= 1 && word_flags(words[i - 1]) & NEG1 != 0)
+            || (i >= 2 && word_flags(words[i - 2]) & NEG2 != 0);
         if !neg {
             verb = true;
             break;
@@ -816,9 +1011,14 @@ fn sentence_facts(s: &[u8]) -> Facts {
     if !verb {
         return Facts::default();
     }
-    let found = occurring(lower.as_bytes());
+    facts_with_verb(lower.as_bytes())
+}
+
+/// Facts of a lower-cased sentence known to have a verb.
+fn facts_with_verb(lower: &[u8]) -> Facts {
+    let found = occurring(lower);
     Facts {
-        verb,
+        verb: true,
         object: found & OBJECT_BITS != 0,
         credential: found & CREDENTIAL_BITS != 0,
         directive: found & DIRECTIVE_BITS != 0,
@@ -1552,6 +1752,36 @@ mod tests {
         }
     }
 
+    /// Every sentence around an agent word in text where characters of two and three bytes
+    /// touch the rule's words, so that sentences cut inside a character are covered.
+    #[test]
+    fn sentence_rule_agrees_with_reference_on_every_cut() {
+        let text = "Claude, éread İnot the é.env ss\u{212a}h now. \
+                    AI: ésend İdon't print ~/.sshé token İnever upload \
+                    assistant please write Σ.envΣ immediately";
+        let bytes = text.as_bytes();
+        let n = bytes.len();
+        for word in ["Claude", "AI", "assistant"] {
+            let start = text.find(word).unwrap();
+            let end = start + word.len();
+            let mut with_region = SentenceFacts::new(0, n);
+            let mut alone = SentenceFacts::default();
+            for s in 0..=start {
+                for e in end..=n {
+                    let old = agent_sentence_reference(&bytes[s..e], start - s, end - s);
+                    for facts in [&mut with_region, &mut alone] {
+                        let new = agent_sentence(bytes, (s, e), (start, end), facts);
+                        assert_eq!(
+                            (new.score, new.credential, new.vocative),
+                            (old.score, old.credential, old.vocative),
+                            "{word}: sentence {s}..{e}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     /// Sentence pieces: the rule's own words (verbs with endings, objects, directives,
     /// pressure, negations, agent words) in mixed case, and glue.
     fn sentence_piece() -> impl Strategy<Value = String> {
@@ -1572,12 +1802,27 @@ mod tests {
         ] {
             words.push(w.to_string());
         }
+        let verbs: Vec<&str> = SENSITIVE_VERBS.to_vec();
+        let negations = vec!["never ", "not ", "don't ", "dont ", "or ", "nor ", "NOT "];
         prop_oneof![
-            5 => (prop::sample::select(words), any::<bool>())
-                .prop_map(|(w, up)| if up { w.to_uppercase() } else { w }),
+            5 => (prop::sample::select(words.clone()), any::<bool>(), any::<bool>())
+                .prop_map(|(w, up, space)| {
+                    let w = if up { w.to_uppercase() } else { w };
+                    if space { w + " " } else { w }
+                }),
             3 => prop::sample::select(vec![" ", " ", ", ", ": ", "! ", "\n", "@", "(", "::", ".x", "-", "é", "İ"])
                 .prop_map(str::to_string),
             1 => "[a-z ]{0,6}",
+            // A verb forbidden by the word before it or the one before that.
+            2 => (
+                prop::sample::select(negations),
+                prop::option::of(prop::sample::select(words)),
+                prop::sample::select(verbs),
+            )
+                .prop_map(|(n, w, v)| match w {
+                    Some(w) => format!("{n}{w} {v} "),
+                    None => format!("{n}{v} "),
+                }),
         ]
     }
 
@@ -1587,23 +1832,38 @@ mod tests {
         #[test]
         fn sentence_rule_agrees_with_reference(
             pieces in prop::collection::vec(sentence_piece(), 1..30),
-            at in any::<prop::sample::Index>(),
-            len in 1usize..10,
+            cuts in prop::collection::vec(
+                (any::<prop::sample::Index>(), 1usize..10, any::<prop::sample::Index>(), any::<prop::sample::Index>()),
+                1..6,
+            ),
+            region in (any::<prop::sample::Index>(), any::<prop::sample::Index>()),
         ) {
             let text = pieces.concat();
             prop_assume!(!text.is_empty());
             let bytes = text.as_bytes();
-            let start = at.index(bytes.len());
-            let end = (start + len).min(bytes.len());
-            let mut facts = SentenceFacts::default();
-            // Twice, so that the second answer comes from the cache.
-            for _ in 0..2 {
-                let new = agent_sentence(bytes, (0, bytes.len()), (start, end), &mut facts);
-                let old = agent_sentence_reference(bytes, start, end);
-                prop_assert_eq!(
-                    (new.score, new.credential, new.vocative),
-                    (old.score, old.credential, old.vocative)
-                );
+            let n = bytes.len();
+            // One region (any span, cut anywhere, even inside a character), several
+            // sentences with an agent word in each: worked out directly, from the region
+            // where it covers them, and from the cache.
+            let (r0, r1) = (region.0.index(n + 1), region.1.index(n + 1));
+            let mut with_region = SentenceFacts::new(r0.min(r1), r0.max(r1));
+            let mut alone = SentenceFacts::default();
+            for (at, len, before, after) in &cuts {
+                let start = at.index(n);
+                let end = (start + len).min(n);
+                let s = before.index(start + 1);
+                let e = end + after.index(n - end + 1);
+                let old = agent_sentence_reference(&bytes[s..e], start - s, end - s);
+                for facts in [&mut with_region, &mut alone] {
+                    for _ in 0..2 {
+                        let new = agent_sentence(bytes, (s, e), (start, end), facts);
+                        prop_assert_eq!(
+                            (new.score, new.credential, new.vocative),
+                            (old.score, old.credential, old.vocative),
+                            "sentence {}..{}, word {}..{}", s, e, start, end
+                        );
+                    }
+                }
             }
         }
     }

@@ -4,8 +4,9 @@
 //! - code and HTML: Rust sources and HTML documentation pages (`benches/corpus`);
 //! - docs carrying injections: each of the 130 attacks planted in the middle of a benign
 //!   document, one tool output per document (what a poisoned README looks like);
-//! - attacks alone: the 130 attack texts, a few hundred bytes each and nothing but cues
-//!   (the worst case per byte);
+//! - attacks alone: the 130 attack texts, a few hundred bytes each and nothing but cues;
+//! - agent words on one line: 16 KiB of AI and model names with no sentence end, the worst
+//!   case known (the sentence rule reads a few hundred bytes around every agent word);
 //! - one 20 KiB file read: the first 20 KiB of a Rust source file.
 
 #![allow(dead_code)]
@@ -68,4 +69,10 @@ pub fn source_20k() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/corpus/serde_json-de.rs");
     let text = fs::read_to_string(path).expect("utf-8 source file");
     head(&text, 20 * 1024).to_string()
+}
+
+/// Agent words back to back on one line, 16 KiB: the worst case known.
+pub fn agent_words_one_line() -> String {
+    let unit = "assistant agent model AI claude llm ";
+    unit.repeat(16 * 1024 / unit.len())
 }
