@@ -1113,27 +1113,41 @@ fn is_word_at(b: &[u8], start: usize, end: usize) -> bool {
 }
 
 /// The sentence around `start..end`: back to the previous sentence end or line break,
-/// forward to the next, each at most a few hundred bytes away.
+/// forward to the next, each at most a few hundred bytes away. The bytes that may end a
+/// sentence are found with `memchr` and only those are looked at closely, so that a long
+/// stretch without any (agent words packed on one line) is crossed quickly.
 fn sentence_bounds(text: &[u8], start: usize, end: usize) -> (usize, usize) {
     let lo = start.saturating_sub(240);
-    let mut s = lo;
-    let mut i = start;
-    while i > lo {
-        let b = text[i - 1];
-        if b == b'\n'
-            || b == b'>' && i >= 2 && text[i - 2] == b'-'
+    // Backward: the last byte in lo..start that ends the sentence before this one.
+    let ends_before = |i: usize| {
+        let b = text[i];
+        b == b'\n'
+            || b == b'>' && i >= 1 && text[i - 1] == b'-'
             || (matches!(b, b'.' | b'!' | b'?')
-                && text.get(i).is_some_and(|c| c.is_ascii_whitespace()))
-        {
-            s = i;
+                && text.get(i + 1).is_some_and(|c| c.is_ascii_whitespace()))
+    };
+    let back = &text[lo..start];
+    let mut cands_a = memchr::memchr3_iter(b'\n', b'>', b'.', back)
+        .rev()
+        .peekable();
+    let mut cands_b = memchr::memchr2_iter(b'!', b'?', back).rev().peekable();
+    let mut s = lo;
+    loop {
+        let i = match (cands_a.peek(), cands_b.peek()) {
+            (Some(&a), Some(&b)) if a > b => cands_a.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => cands_b.next(),
+            (Some(_), None) => cands_a.next(),
+            (None, None) => None,
+        };
+        let Some(i) = i else { break };
+        if ends_before(lo + i) {
+            s = lo + i + 1;
             break;
         }
-        i -= 1;
     }
+    // Forward: the first byte in end..hi that ends this sentence.
     let hi = (end + 320).min(text.len());
-    let mut e = hi;
-    let mut j = end;
-    while j < hi {
+    let ends_here = |j: usize| {
         let b = text[j];
         let next_line_starts_item = || {
             text[j + 1..hi]
@@ -1146,14 +1160,26 @@ fn sentence_bounds(text: &[u8], start: usize, end: usize) -> (usize, usize) {
                     )
                 })
         };
-        if b == b'\n' && next_line_starts_item()
+        b == b'\n' && next_line_starts_item()
             || (matches!(b, b'.' | b'!' | b'?')
                 && text.get(j + 1).is_none_or(|c| c.is_ascii_whitespace()))
-        {
-            e = j + 1;
+    };
+    let ahead = text.get(end..hi).unwrap_or(&[]);
+    let mut cands_a = memchr::memchr3_iter(b'\n', b'.', b'!', ahead).peekable();
+    let mut cands_b = memchr::memchr_iter(b'?', ahead).peekable();
+    let mut e = hi;
+    loop {
+        let j = match (cands_a.peek(), cands_b.peek()) {
+            (Some(&a), Some(&b)) if a < b => cands_a.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => cands_b.next(),
+            (Some(_), None) => cands_a.next(),
+            (None, None) => None,
+        };
+        let Some(j) = j else { break };
+        if ends_here(end + j) {
+            e = end + j + 1;
             break;
         }
-        j += 1;
     }
     (s, e.max(s))
 }
@@ -1624,6 +1650,77 @@ mod tests {
             score: score.min(0.8),
             credential: credential && object,
             vocative,
+        }
+    }
+
+    /// `sentence_bounds` as it was before it searched with `memchr`, kept as the reference.
+    fn sentence_bounds_reference(text: &[u8], start: usize, end: usize) -> (usize, usize) {
+        let lo = start.saturating_sub(240);
+        let mut s = lo;
+        let mut i = start;
+        while i > lo {
+            let b = text[i - 1];
+            if b == b'\n'
+                || b == b'>' && i >= 2 && text[i - 2] == b'-'
+                || (matches!(b, b'.' | b'!' | b'?')
+                    && text.get(i).is_some_and(|c| c.is_ascii_whitespace()))
+            {
+                s = i;
+                break;
+            }
+            i -= 1;
+        }
+        let hi = (end + 320).min(text.len());
+        let mut e = hi;
+        let mut j = end;
+        while j < hi {
+            let b = text[j];
+            let next_line_starts_item = || {
+                text[j + 1..hi]
+                    .iter()
+                    .find(|c| **c != b' ' && **c != b'\t')
+                    .is_none_or(|c| {
+                        matches!(
+                            c,
+                            b'*' | b'-' | b'#' | b'|' | b'>' | b'`' | b'\n' | b'0'..=b'9'
+                        )
+                    })
+            };
+            if b == b'\n' && next_line_starts_item()
+                || (matches!(b, b'.' | b'!' | b'?')
+                    && text.get(j + 1).is_none_or(|c| c.is_ascii_whitespace()))
+            {
+                e = j + 1;
+                break;
+            }
+            j += 1;
+        }
+        (s, e.max(s))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Text made of the bytes that end sentences, the bytes looked at around them, and
+        /// filler, at any length up to past both reaches.
+        #[test]
+        fn sentence_bounds_agree_with_reference(
+            text in prop::collection::vec(
+                prop_oneof![
+                    3 => prop::sample::select(b"\n.!?>- \t*#|`0".to_vec()).prop_map(|b| vec![b]),
+                    1 => "[a-z ]{0,200}".prop_map(String::into_bytes),
+                ],
+                0..40,
+            ).prop_map(|pieces| pieces.concat()),
+            at in any::<prop::sample::Index>(),
+            len in 0usize..12,
+        ) {
+            let start = at.index(text.len() + 1);
+            let end = (start + len).min(text.len());
+            prop_assert_eq!(
+                sentence_bounds(&text, start, end),
+                sentence_bounds_reference(&text, start, end)
+            );
         }
     }
 
