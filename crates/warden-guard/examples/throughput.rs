@@ -2,14 +2,15 @@
 //! a figure taken on a busy machine also says what one core does:
 //! `cargo run --release -p warden-guard --example throughput`
 //!
-//! Inputs as in `benches/detector.rs`: docs (the benign corpus), code and HTML pages
-//! (`benches/corpus`), attacks (cue-dense), and one 20 KiB source file.
+//! Inputs as in `benches/detector.rs` (`benches/inputs/mod.rs`).
 //! CPU time comes from `/proc/thread-self/schedstat` (Linux); elsewhere only wall time is shown.
 
-use std::path::Path;
 use std::time::Instant;
 
 use warden_guard::InjectionDetector;
+
+#[path = "../benches/inputs/mod.rs"]
+mod inputs;
 
 fn cpu_ns() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
@@ -37,30 +38,13 @@ fn measure(name: &str, bytes: usize, mut f: impl FnMut()) {
     }
 }
 
-fn corpus(dir: &str) -> String {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .expect("corpus dir")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.file_name().is_some_and(|n| n != "SOURCES.md"))
-        .collect();
-    paths.sort();
-    let mut text = String::new();
-    for p in paths {
-        text.push_str(&std::fs::read_to_string(p).expect("utf-8"));
-        text.push('\n');
-    }
-    text
-}
-
 fn main() {
     let det = InjectionDetector::new();
     for (name, dir) in [
         ("docs", "tests/corpus/benign"),
         ("code and HTML", "benches/corpus"),
-        ("attacks", "tests/corpus/attacks"),
     ] {
-        let text = corpus(dir);
+        let text = inputs::concat(&inputs::files(dir));
         measure(
             &format!("{name} ({} KiB)", text.len() / 1024),
             text.len(),
@@ -69,17 +53,34 @@ fn main() {
             },
         );
     }
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/corpus/serde_json-de.rs");
-    let source = std::fs::read_to_string(source).expect("utf-8");
-    let mut end = 20 * 1024;
-    while !source.is_char_boundary(end) {
-        end -= 1;
+    for (name, docs) in [
+        (
+            "docs carrying injections",
+            inputs::docs_carrying_injections(),
+        ),
+        ("attacks alone", inputs::files("tests/corpus/attacks")),
+    ] {
+        let bytes: usize = docs.iter().map(String::len).sum();
+        let label = format!("{name} ({} docs, {} KiB)", docs.len(), bytes / 1024);
+        measure(&label, bytes, || {
+            for d in &docs {
+                std::hint::black_box(det.scan(d));
+            }
+        });
     }
-    let file = &source[..end];
+    let worst = inputs::agent_words_one_line();
+    measure(
+        &format!("agent words on one line ({} KiB)", worst.len() / 1024),
+        worst.len(),
+        || {
+            std::hint::black_box(det.scan(&worst));
+        },
+    );
+    let file = inputs::source_20k();
     measure("20 KiB source file", file.len(), || {
-        std::hint::black_box(det.scan(file));
+        std::hint::black_box(det.scan(&file));
     });
     measure("new() + scan 20 KiB source file", file.len(), || {
-        std::hint::black_box(InjectionDetector::new().scan(file));
+        std::hint::black_box(InjectionDetector::new().scan(&file));
     });
 }

@@ -185,6 +185,8 @@ impl InjectionDetector {
         // Lines and excerpts only for what is reported, lines counted in one forward pass.
         let bytes = text.as_bytes();
         let (mut pos, mut line) = (0usize, 1usize);
+        // The kinds of one passage share its range, and so its excerpt.
+        let mut last: Option<(Range<usize>, String)> = None;
         for s in out.iter_mut() {
             let to = floor_boundary(text, s.byte_range.start);
             if to > pos {
@@ -193,7 +195,14 @@ impl InjectionDetector {
             }
             s.line = line;
             if s.excerpt.is_empty() {
-                s.excerpt = excerpt(text, s.byte_range.clone());
+                s.excerpt = match &last {
+                    Some((r, e)) if *r == s.byte_range => e.clone(),
+                    _ => {
+                        let e = excerpt(text, s.byte_range.clone());
+                        last = Some((s.byte_range.clone(), e.clone()));
+                        e
+                    }
+                };
             }
         }
         out
@@ -261,38 +270,7 @@ impl InjectionDetector {
 
     fn phrase_signals(&self, text: &str, out: &mut Vec<Signal>, map: Option<&OffsetMap>) {
         let hits = self.hits(text);
-        let mut i = 0;
-        while i < hits.len() {
-            let first = hits[i].start;
-            let mut j = i + 1;
-            let mut end = hits[i].end;
-            while j < hits.len()
-                && hits[j].start <= end + CLUSTER_GAP
-                && hits[j].end <= first + CLUSTER_SPAN
-            {
-                end = end.max(hits[j].end);
-                j += 1;
-            }
-            let cluster = &hits[i..j];
-            i = j;
-            let Some(scored) = score_cluster(text.as_bytes(), cluster) else {
-                continue;
-            };
-            let range = match map {
-                Some(m) => m.original(scored.range.start)..m.original(scored.range.end),
-                None => scored.range.clone(),
-            };
-            for kind in scored.kinds {
-                out.push(Signal {
-                    kind,
-                    byte_range: range.clone(),
-                    // Filled in by `scan_with_floor` for reported signals only.
-                    line: 0,
-                    excerpt: String::new(),
-                    score: scored.score,
-                });
-            }
-        }
+        cluster_signals(text, &hits, out, map);
     }
 
     fn base64_signals(&self, text: &str, out: &mut Vec<Signal>) {
@@ -344,8 +322,45 @@ impl InjectionDetector {
         let hits = self.hits(text);
         let any = hits.iter().any(|h| h.weight >= 0.02);
         let mut out = Vec::new();
-        self.phrase_signals(text, &mut out, None);
+        cluster_signals(text, &hits, &mut out, None);
         (out.iter().map(|s| s.score).fold(0.0, f32::max), any)
+    }
+}
+
+/// Signals of the passages (clusters of nearby hits) in `hits`, found in `text`; with
+/// `map`, `text` is a stripped copy and ranges are mapped back to the original.
+fn cluster_signals(text: &str, hits: &[Hit], out: &mut Vec<Signal>, map: Option<&OffsetMap>) {
+    let mut i = 0;
+    while i < hits.len() {
+        let first = hits[i].start;
+        let mut j = i + 1;
+        let mut end = hits[i].end;
+        while j < hits.len()
+            && hits[j].start <= end + CLUSTER_GAP
+            && hits[j].end <= first + CLUSTER_SPAN
+        {
+            end = end.max(hits[j].end);
+            j += 1;
+        }
+        let cluster = &hits[i..j];
+        i = j;
+        let Some(scored) = score_cluster(text.as_bytes(), cluster) else {
+            continue;
+        };
+        let range = match map {
+            Some(m) => m.original(scored.range.start)..m.original(scored.range.end),
+            None => scored.range.clone(),
+        };
+        for kind in scored.kinds {
+            out.push(Signal {
+                kind,
+                byte_range: range.clone(),
+                // Filled in by `scan_with_floor` for reported signals only.
+                line: 0,
+                excerpt: String::new(),
+                score: scored.score,
+            });
+        }
     }
 }
 
@@ -415,19 +430,34 @@ fn score_cluster(text: &[u8], cluster: &[Hit]) -> Option<Scored> {
     }
     // Sentences that name an agent and tell it to do something sensitive.
     let mut agent_best = AgentSentence::default();
-    let mut last_sentence = (usize::MAX, 0);
+    // Every sentence looked at below lies within this span (see `sentence_bounds`: back
+    // 240 bytes from an agent word, forward 320 and 320 more for the next sentence).
+    let agent_span = cluster.iter().filter(|h| h.cue == AgentWord).fold(
+        None,
+        |span: Option<(usize, usize)>, h| {
+            Some(span.map_or((h.start, h.end), |(lo, hi)| {
+                (lo.min(h.start), hi.max(h.end))
+            }))
+        },
+    );
+    let mut facts = match agent_span {
+        Some((lo, hi)) => SentenceFacts::new(lo.saturating_sub(240), hi + 640),
+        None => SentenceFacts::default(),
+    };
     for h in cluster.iter().filter(|h| h.cue == AgentWord) {
         let (s, e) = sentence_bounds(text, h.start, h.end);
-        if (s, h.start) == last_sentence {
-            continue;
-        }
-        last_sentence = (s, h.start);
+        let word = (h.start, h.end);
+        let a = agent_sentence(text, (s, e), word, &mut facts);
         // An agent spoken to ("To the AI reviewing this: ...") may get its order in the
         // next sentence.
-        let (_, e2) = sentence_bounds(text, e.min(text.len()), e.min(text.len()));
-        let a = agent_sentence(&text[s..e], h.start - s, h.end - s);
-        let a = if a.vocative && e2 > e {
-            agent_sentence(&text[s..e2], h.start - s, h.end - s)
+        let a = if a.vocative {
+            let e = e.min(text.len());
+            let (_, e2) = sentence_bounds(text, e, e);
+            if e2 > e {
+                agent_sentence(text, (s, e2), word, &mut facts)
+            } else {
+                a
+            }
         } else {
             a
         };
@@ -533,51 +563,62 @@ struct AgentSentence {
 
 // Sentence analysis around an agent word. Small word lists, matched on whole words of the
 // lower-cased sentence; only runs where an agent is named, which ordinary docs rarely do.
-const SENSITIVE_VERBS: &[&str] = &[
-    "read",
-    "send",
-    "upload",
-    "post",
-    "copy",
-    "paste",
-    "dump",
-    "print",
-    "export",
-    "zip",
-    "tar",
-    "encode",
-    "delete",
-    "tell",
-    "approve",
-    "mirror",
-    "grab",
-    "set",
-    "remove",
-    "disable",
-    "edit",
+macro_rules! verbs {
+    ($($w:literal),* $(,)?) => {
+        #[cfg(test)]
+        const SENSITIVE_VERBS: &[&str] = &[$($w),*];
+        /// Whether `w` is one of the verbs (a `match`, which compiles to length
+        /// checks and word-sized compares).
+        fn is_sensitive_verb(w: &str) -> bool {
+            matches!(w, $($w)|*)
+        }
+    };
+}
+verbs!(
     "add",
     "append",
-    "run",
-    "execute",
-    "install",
+    "approve",
     "commit",
-    "push",
+    "copy",
+    "delete",
+    "disable",
+    "dump",
+    "edit",
+    "email",
+    "encode",
+    "execute",
+    "exfiltrate",
+    "export",
     "fetch",
     "forward",
-    "share",
-    "include",
-    "quote",
-    "leak",
-    "register",
-    "sync",
-    "exfiltrate",
-    "transmit",
-    "email",
+    "grab",
     "grant",
+    "include",
+    "install",
+    "leak",
+    "mirror",
     "modify",
-    "write",
     "output",
-];
+    "paste",
+    "post",
+    "print",
+    "push",
+    "quote",
+    "read",
+    "register",
+    "remove",
+    "run",
+    "send",
+    "set",
+    "share",
+    "sync",
+    "tar",
+    "tell",
+    "transmit",
+    "upload",
+    "write",
+    "zip",
+);
 const SENSITIVE_OBJECTS: &[(&str, bool)] = &[
     ("ssh", true),
     ("id_rsa", true),
@@ -665,7 +706,17 @@ const PRESSURE: &[&str] = &[
     "not necessary to ask",
 ];
 
-fn agent_sentence(s: &[u8], word_start: usize, word_end: usize) -> AgentSentence {
+/// An agent word at `word` (byte range in `text`) in the sentence `sent` (byte range in
+/// `text`): is the agent being told to do something sensitive? The sentence's own facts
+/// come from `facts`, which keeps them for sentences seen before.
+fn agent_sentence(
+    text: &[u8],
+    sent: (usize, usize),
+    word: (usize, usize),
+    facts: &mut SentenceFacts,
+) -> AgentSentence {
+    let s = &text[sent.0..sent.1];
+    let (word_start, word_end) = (word.0 - sent.0, word.1 - sent.0);
     let after = s.get(word_end..).unwrap_or(&[]);
     // An identifier in code (`Agent::new()`, `model.fit(`), not an addressee.
     if matches!(after, [b'(', ..] | [b':', b':', ..] | [b'.', b'a'..=b'z' | b'A'..=b'Z' | b'_', ..])
@@ -684,73 +735,376 @@ fn agent_sentence(s: &[u8], word_start: usize, word_end: usize) -> AgentSentence
             [b',' | b':' | b'!', b' ' | b'\n', ..] | [b'/', b'A'..=b'Z', ..]
         )
         || word_start > 0 && s[word_start - 1] == b'@';
+    let f = facts.of(text, sent);
+    if !f.verb {
+        return AgentSentence {
+            vocative,
+            ..AgentSentence::default()
+        };
+    }
+    let mut score: f32 = 0.0;
+    if f.object {
+        score = if f.directive || vocative { 0.5 } else { 0.3 };
+    } else if vocative || (f.directive && f.pressure) {
+        score = 0.4;
+    }
+    if f.pressure && score > 0.0 {
+        score += 0.15;
+    }
+    AgentSentence {
+        score: score.min(0.8),
+        credential: f.credential && f.object,
+        vocative,
+    }
+}
+
+/// What a sentence says, whoever it names: a sensitive verb that is not forbidden ("never
+/// read", "do not print"), a sensitive object, a directive, pressure.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct Facts {
+    verb: bool,
+    object: bool,
+    credential: bool,
+    directive: bool,
+    pressure: bool,
+}
+
+/// [`Facts`] of the sentences of one cluster. A sentence often names several agent words
+/// ("AI agents and assistants"), so each is worked out once; and where sentences overlap
+/// (agent words close together with no sentence end between them: a few hundred bytes
+/// around each), the text they share is lower-cased and cut into words once, in `region`.
+#[derive(Default)]
+struct SentenceFacts {
+    seen: Vec<((usize, usize), Facts)>,
+    /// The span every sentence of the cluster lies in, until `region` is built from it.
+    span: Option<(usize, usize)>,
+    region: Option<Region>,
+}
+
+/// Sentences worked out alone before the rest come from a [`Region`]: most passages name
+/// an agent in a sentence or two, and a region costs a few sentences' work to build.
+const REGION_AFTER: usize = 2;
+
+/// A span of the text, lower-cased, with its words.
+struct Region {
+    /// Where the span starts in the text.
+    base: usize,
+    lower: String,
+    /// For each byte of the span (and its end), where its character's lower-cased form
+    /// starts in `lower`; `None` when the span is ASCII (the same offsets).
+    map: Option<Vec<u32>>,
+    /// The words of `lower` (runs of alphanumerics, `_` and `'`), as byte ranges.
+    words: Vec<(u32, u32)>,
+    /// [`word_flags`] of each word.
+    flags: Vec<u8>,
+}
+
+const VERB: u8 = 1;
+/// A word that forbids the verb after it ("never read").
+const NEG1: u8 = 2;
+/// A word that forbids the verb two words on ("do not ever print").
+const NEG2: u8 = 4;
+
+fn word_flags(w: &str) -> u8 {
+    let mut f = 0;
+    if is_verb_form(w) {
+        f |= VERB;
+    }
+    if matches!(w, "never" | "not" | "don't" | "dont" | "or" | "nor") {
+        f |= NEG1;
+    }
+    if matches!(w, "never" | "not" | "don't") {
+        f |= NEG2;
+    }
+    f
+}
+
+/// Whether a lower-cased word is one of the sensitive verbs or an inflection of one.
+fn is_verb_form(w: &str) -> bool {
+    is_sensitive_verb(w)
+        || w.strip_suffix('s').is_some_and(is_sensitive_verb)
+        || w.strip_suffix("ed").is_some_and(is_sensitive_verb)
+        || w.strip_suffix("ing").is_some_and(|c| {
+            if is_sensitive_verb(c) {
+                return true;
+            }
+            // "encoding" is "encode" + "ing".
+            let mut buf = [0u8; 24];
+            c.len() < buf.len() && {
+                buf[..c.len()].copy_from_slice(c.as_bytes());
+                buf[c.len()] = b'e';
+                std::str::from_utf8(&buf[..=c.len()]).is_ok_and(is_sensitive_verb)
+            }
+        })
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '\''
+}
+
+/// Whether byte `i` of UTF-8 `b` starts a character (or is the end).
+fn starts_char(b: &[u8], i: usize) -> bool {
+    b.get(i).is_none_or(|&x| (x as i8) >= -0x40)
+}
+
+impl SentenceFacts {
+    /// Facts of sentences of `text` (UTF-8), those after the first few from a region
+    /// spanning `lo..hi`.
+    fn new(lo: usize, hi: usize) -> Self {
+        SentenceFacts {
+            span: Some((lo, hi)),
+            ..SentenceFacts::default()
+        }
+    }
+
+    fn of(&mut self, text: &[u8], sent: (usize, usize)) -> Facts {
+        // Agent words of one sentence come one after the other.
+        if let Some((_, f)) = self.seen.iter().rev().take(4).find(|(k, _)| *k == sent) {
+            return *f;
+        }
+        if self.seen.len() >= REGION_AFTER {
+            if let Some((lo, hi)) = self.span.take() {
+                self.region = Region::new(text, lo, hi);
+            }
+        }
+        let f = match &self.region {
+            Some(r) if r.covers(sent) => r.facts(text, sent),
+            _ => sentence_facts(&text[sent.0..sent.1]),
+        };
+        self.seen.push((sent, f));
+        f
+    }
+}
+
+impl Region {
+    fn new(text: &[u8], lo: usize, hi: usize) -> Option<Region> {
+        let mut lo = lo.min(text.len());
+        let mut hi = hi.min(text.len());
+        while !starts_char(text, lo) {
+            lo -= 1;
+        }
+        while !starts_char(text, hi) {
+            hi += 1;
+        }
+        let span = std::str::from_utf8(&text[lo..hi]).ok()?;
+        let (lower, map) = if span.is_ascii() {
+            (span.to_ascii_lowercase(), None)
+        } else {
+            let mut lower = String::with_capacity(span.len() + 8);
+            let mut map = vec![0u32; span.len() + 1];
+            for (i, c) in span.char_indices() {
+                map[i..i + c.len_utf8()].fill(lower.len() as u32);
+                lower.extend(c.to_lowercase());
+            }
+            map[span.len()] = lower.len() as u32;
+            (lower, Some(map))
+        };
+        let mut words = Vec::new();
+        let mut start = None;
+        for (i, c) in lower.char_indices() {
+            match (is_word_char(c), start) {
+                (true, None) => start = Some(i),
+                (false, Some(s)) => {
+                    words.push((s as u32, i as u32));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(s) = start {
+            words.push((s as u32, lower.len() as u32));
+        }
+        let flags = words
+            .iter()
+            .map(|&(s, e)| word_flags(&lower[s as usize..e as usize]))
+            .collect();
+        Some(Region {
+            base: lo,
+            lower,
+            map,
+            words,
+            flags,
+        })
+    }
+
+    /// Whether the sentence `sent` lies within the region.
+    fn covers(&self, sent: (usize, usize)) -> bool {
+        sent.0 >= self.base && sent.1 <= self.base + self.map_len() && sent.0 <= sent.1
+    }
+
+    fn map_len(&self) -> usize {
+        match &self.map {
+            Some(m) => m.len() - 1,
+            None => self.lower.len(),
+        }
+    }
+
+    /// Offset in `lower` of byte `i` of the text, a character start within the region.
+    fn at(&self, i: usize) -> usize {
+        match &self.map {
+            Some(m) => m[i - self.base] as usize,
+            None => i - self.base,
+        }
+    }
+
+    /// The same as `sentence_facts(&text[sent.0..sent.1])`. That reads the sentence as
+    /// lossy UTF-8, so a character cut at either end becomes U+FFFD, which is no word
+    /// character and in no word list: the same as the sentence without it.
+    fn facts(&self, text: &[u8], sent: (usize, usize)) -> Facts {
+        let (mut s, mut e) = sent;
+        while s < e && !starts_char(text, s) {
+            s += 1;
+        }
+        while e > s && !starts_char(text, e) {
+            e -= 1;
+        }
+        if s >= e {
+            return Facts::default();
+        }
+        let (a, b) = (self.at(s), self.at(e));
+        // Words of the sentence: those of the region, cut at its ends.
+        let first = self.words.partition_point(|&(_, we)| we as usize <= a);
+        let (mut prev1, mut prev2) = (0u8, 0u8);
+        let mut verb = false;
+        for (&(ws, we), &f) in self.words[first..].iter().zip(&self.flags[first..]) {
+            let (ws, we) = (ws as usize, we as usize);
+            if ws >= b {
+                break;
+            }
+            let (cs, ce) = (ws.max(a), we.min(b));
+            let f = if (cs, ce) == (ws, we) {
+                f
+            } else {
+                word_flags(&self.lower[cs..ce])
+            };
+            if f & VERB != 0 && prev1 & NEG1 == 0 && prev2 & NEG2 == 0 {
+                verb = true;
+                break;
+            }
+            (prev2, prev1) = (prev1, f);
+        }
+        if !verb {
+            return Facts::default();
+        }
+        facts_with_verb(&self.lower.as_bytes()[a..b])
+    }
+}
+
+fn sentence_facts(s: &[u8]) -> Facts {
     let lower: String = String::from_utf8_lossy(s).to_lowercase();
     let words: Vec<&str> = lower
-        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '\''))
+        .split(|c: char| !is_word_char(c))
         .filter(|w| !w.is_empty())
         .collect();
-    let stem = |w: &str| -> bool {
-        let cands = [
-            w,
-            w.strip_suffix('s').unwrap_or(w),
-            w.strip_suffix("ing").unwrap_or(w),
-            w.strip_suffix("ed").unwrap_or(w),
-        ];
-        cands.iter().any(|c| SENSITIVE_VERBS.contains(c))
-            || w.strip_suffix("ing")
-                .is_some_and(|c| SENSITIVE_VERBS.contains(&format!("{c}e").as_str()))
-    };
-    // A sensitive verb that is not forbidden ("never read", "do not print").
     let mut verb = false;
     for (i, w) in words.iter().enumerate() {
-        if !stem(w) {
+        if !is_verb_form(w) {
             continue;
         }
-        let neg = (i >= 1
-            && matches!(
-                words[i - 1],
-                "never" | "not" | "don't" | "dont" | "or" | "nor"
-            ))
-            || (i >= 2 && matches!(words[i - 2], "never" | "not" | "don't"));
+        let neg = (i >= 1 && word_flags(words[i - 1]) & NEG1 != 0)
+            || (i >= 2 && word_flags(words[i - 2]) & NEG2 != 0);
         if !neg {
             verb = true;
             break;
         }
     }
     if !verb {
-        return AgentSentence {
-            vocative,
-            ..AgentSentence::default()
-        };
+        return Facts::default();
     }
-    let mut object = false;
-    let mut credential = false;
-    for (o, cred) in SENSITIVE_OBJECTS {
-        if lower.contains(o) {
-            object = true;
-            credential |= cred;
+    facts_with_verb(lower.as_bytes())
+}
+
+/// Facts of a lower-cased sentence known to have a verb.
+fn facts_with_verb(lower: &[u8]) -> Facts {
+    let found = occurring(lower);
+    Facts {
+        verb: true,
+        object: found & OBJECT_BITS != 0,
+        credential: found & CREDENTIAL_BITS != 0,
+        directive: found & DIRECTIVE_BITS != 0,
+        pressure: found & PRESSURE_BITS != 0,
+    }
+}
+
+// The three word lists as one: objects, then directives, then pressure; bit k of a `u128`
+// stands for `NEEDLES[k]`.
+const N_OBJ: usize = SENSITIVE_OBJECTS.len();
+const N_DIR: usize = DIRECTIVES.len();
+const N_ALL: usize = N_OBJ + N_DIR + PRESSURE.len();
+const NEEDLES: [&str; N_ALL] = {
+    let mut t = [""; N_ALL];
+    let mut k = 0;
+    while k < N_ALL {
+        t[k] = if k < N_OBJ {
+            SENSITIVE_OBJECTS[k].0
+        } else if k < N_OBJ + N_DIR {
+            DIRECTIVES[k - N_OBJ]
+        } else {
+            PRESSURE[k - N_OBJ - N_DIR]
+        };
+        k += 1;
+    }
+    t
+};
+const fn bits(from: usize, to: usize) -> u128 {
+    assert!(to <= 128, "at most 128 needles");
+    let mut m = 0u128;
+    let mut k = from;
+    while k < to {
+        m |= 1 << k;
+        k += 1;
+    }
+    m
+}
+const OBJECT_BITS: u128 = bits(0, N_OBJ);
+const DIRECTIVE_BITS: u128 = bits(N_OBJ, N_OBJ + N_DIR);
+const PRESSURE_BITS: u128 = bits(N_OBJ + N_DIR, N_ALL);
+const CREDENTIAL_BITS: u128 = {
+    let mut m = 0u128;
+    let mut k = 0;
+    while k < N_OBJ {
+        if SENSITIVE_OBJECTS[k].1 {
+            m |= 1 << k;
+        }
+        k += 1;
+    }
+    m
+};
+/// Bucket of a needle's first two bytes in [`PAIRS`].
+const fn pair_bucket(b0: u8, b1: u8) -> usize {
+    (b0 as usize * 37 + b1 as usize) & 1023
+}
+/// For each bucket of two bytes, the needles that may start with them.
+const PAIRS: [u128; 1024] = {
+    let mut t = [0u128; 1024];
+    let mut k = 0;
+    while k < N_ALL {
+        let b = NEEDLES[k].as_bytes();
+        assert!(b.len() >= 2, "needles are at least two bytes");
+        t[pair_bucket(b[0], b[1])] |= 1 << k;
+        k += 1;
+    }
+    t
+};
+
+/// The needles that occur in `hay` (a directive only as a whole word). One pass over
+/// `hay`, trying at each byte only the needles not found yet whose first two bytes fall
+/// in the bucket of the two bytes there.
+fn occurring(hay: &[u8]) -> u128 {
+    let mut found = 0u128;
+    for i in 0..hay.len().saturating_sub(1) {
+        let mut m = PAIRS[pair_bucket(hay[i], hay[i + 1])] & !found;
+        while m != 0 {
+            let k = m.trailing_zeros() as usize;
+            m &= m - 1;
+            let n = NEEDLES[k].as_bytes();
+            let here = hay.len() - i >= n.len() && hay[i..].iter().zip(n).all(|(a, b)| a == b);
+            if here && (DIRECTIVE_BITS >> k & 1 == 0 || is_word_at(hay, i, i + n.len())) {
+                found |= 1 << k;
+            }
         }
     }
-    let directive = DIRECTIVES.iter().any(|d| {
-        lower
-            .match_indices(d)
-            .any(|(i, _)| is_word_at(lower.as_bytes(), i, i + d.len()))
-    });
-    let pressure = PRESSURE.iter().any(|p| lower.contains(p));
-    let mut score: f32 = 0.0;
-    if object {
-        score = if directive || vocative { 0.5 } else { 0.3 };
-    } else if vocative || (directive && pressure) {
-        score = 0.4;
-    }
-    if pressure && score > 0.0 {
-        score += 0.15;
-    }
-    AgentSentence {
-        score: score.min(0.8),
-        credential: credential && object,
-        vocative,
-    }
+    found
 }
 
 fn is_word_at(b: &[u8], start: usize, end: usize) -> bool {
@@ -759,27 +1113,41 @@ fn is_word_at(b: &[u8], start: usize, end: usize) -> bool {
 }
 
 /// The sentence around `start..end`: back to the previous sentence end or line break,
-/// forward to the next, each at most a few hundred bytes away.
+/// forward to the next, each at most a few hundred bytes away. The bytes that may end a
+/// sentence are found with `memchr` and only those are looked at closely, so that a long
+/// stretch without any (agent words packed on one line) is crossed quickly.
 fn sentence_bounds(text: &[u8], start: usize, end: usize) -> (usize, usize) {
     let lo = start.saturating_sub(240);
-    let mut s = lo;
-    let mut i = start;
-    while i > lo {
-        let b = text[i - 1];
-        if b == b'\n'
-            || b == b'>' && i >= 2 && text[i - 2] == b'-'
+    // Backward: the last byte in lo..start that ends the sentence before this one.
+    let ends_before = |i: usize| {
+        let b = text[i];
+        b == b'\n'
+            || b == b'>' && i >= 1 && text[i - 1] == b'-'
             || (matches!(b, b'.' | b'!' | b'?')
-                && text.get(i).is_some_and(|c| c.is_ascii_whitespace()))
-        {
-            s = i;
+                && text.get(i + 1).is_some_and(|c| c.is_ascii_whitespace()))
+    };
+    let back = &text[lo..start];
+    let mut cands_a = memchr::memchr3_iter(b'\n', b'>', b'.', back)
+        .rev()
+        .peekable();
+    let mut cands_b = memchr::memchr2_iter(b'!', b'?', back).rev().peekable();
+    let mut s = lo;
+    loop {
+        let i = match (cands_a.peek(), cands_b.peek()) {
+            (Some(&a), Some(&b)) if a > b => cands_a.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => cands_b.next(),
+            (Some(_), None) => cands_a.next(),
+            (None, None) => None,
+        };
+        let Some(i) = i else { break };
+        if ends_before(lo + i) {
+            s = lo + i + 1;
             break;
         }
-        i -= 1;
     }
+    // Forward: the first byte in end..hi that ends this sentence.
     let hi = (end + 320).min(text.len());
-    let mut e = hi;
-    let mut j = end;
-    while j < hi {
+    let ends_here = |j: usize| {
         let b = text[j];
         let next_line_starts_item = || {
             text[j + 1..hi]
@@ -792,14 +1160,26 @@ fn sentence_bounds(text: &[u8], start: usize, end: usize) -> (usize, usize) {
                     )
                 })
         };
-        if b == b'\n' && next_line_starts_item()
+        b == b'\n' && next_line_starts_item()
             || (matches!(b, b'.' | b'!' | b'?')
                 && text.get(j + 1).is_none_or(|c| c.is_ascii_whitespace()))
-        {
-            e = j + 1;
+    };
+    let ahead = text.get(end..hi).unwrap_or(&[]);
+    let mut cands_a = memchr::memchr3_iter(b'\n', b'.', b'!', ahead).peekable();
+    let mut cands_b = memchr::memchr_iter(b'?', ahead).peekable();
+    let mut e = hi;
+    loop {
+        let j = match (cands_a.peek(), cands_b.peek()) {
+            (Some(&a), Some(&b)) if a < b => cands_a.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => cands_b.next(),
+            (Some(_), None) => cands_a.next(),
+            (None, None) => None,
+        };
+        let Some(j) = j else { break };
+        if ends_here(end + j) {
+            e = end + j + 1;
             break;
         }
-        j += 1;
     }
     (s, e.max(s))
 }
@@ -834,7 +1214,7 @@ fn excerpt(text: &str, range: Range<usize>) -> String {
 }
 
 fn excerpt_str(s: &str) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(s.len().min(4 * EXCERPT_MAX_CHARS) + 8);
     let mut chars = 0usize;
     let mut last_space = false;
     for c in s.chars() {
@@ -860,7 +1240,14 @@ fn excerpt_str(s: &str) -> String {
             chars += 1;
         }
     }
-    out.trim().to_string()
+    // Whitespace became single spaces: only a space can be left at either end.
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    if out.starts_with(' ') {
+        out.remove(0);
+    }
+    out
 }
 
 // ---- invisible characters --------------------------------------------------------------
@@ -1176,6 +1563,167 @@ mod tests {
         out
     }
 
+    /// The sentence rule as it was before its facts were cached and its word lists
+    /// searched in one pass, kept as the reference.
+    fn agent_sentence_reference(s: &[u8], word_start: usize, word_end: usize) -> AgentSentence {
+        let after = s.get(word_end..).unwrap_or(&[]);
+        // An identifier in code (`Agent::new()`, `model.fit(`), not an addressee.
+        if matches!(after, [b'(', ..] | [b':', b':', ..] | [b'.', b'a'..=b'z' | b'A'..=b'Z' | b'_', ..])
+            || word_start > 0
+                && matches!(
+                    s[word_start - 1],
+                    b'.' | b':' | b'/' | b'-' | b'`' | b'$' | b'_'
+                )
+        {
+            return AgentSentence::default();
+        }
+        // "Assistant, delete ..." / "Hey Copilot: ..." : the agent is spoken to.
+        let vocative = word_start < 40
+            && matches!(
+                after,
+                [b',' | b':' | b'!', b' ' | b'\n', ..] | [b'/', b'A'..=b'Z', ..]
+            )
+            || word_start > 0 && s[word_start - 1] == b'@';
+        let lower: String = String::from_utf8_lossy(s).to_lowercase();
+        let words: Vec<&str> = lower
+            .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '\''))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let stem = |w: &str| -> bool {
+            let cands = [
+                w,
+                w.strip_suffix('s').unwrap_or(w),
+                w.strip_suffix("ing").unwrap_or(w),
+                w.strip_suffix("ed").unwrap_or(w),
+            ];
+            cands.iter().any(|c| SENSITIVE_VERBS.contains(c))
+                || w.strip_suffix("ing")
+                    .is_some_and(|c| SENSITIVE_VERBS.contains(&format!("{c}e").as_str()))
+        };
+        // A sensitive verb that is not forbidden ("never read", "do not print").
+        let mut verb = false;
+        for (i, w) in words.iter().enumerate() {
+            if !stem(w) {
+                continue;
+            }
+            let neg = (i >= 1
+                && matches!(
+                    words[i - 1],
+                    "never" | "not" | "don't" | "dont" | "or" | "nor"
+                ))
+                || (i >= 2 && matches!(words[i - 2], "never" | "not" | "don't"));
+            if !neg {
+                verb = true;
+                break;
+            }
+        }
+        if !verb {
+            return AgentSentence {
+                vocative,
+                ..AgentSentence::default()
+            };
+        }
+        let mut object = false;
+        let mut credential = false;
+        for (o, cred) in SENSITIVE_OBJECTS {
+            if lower.contains(o) {
+                object = true;
+                credential |= cred;
+            }
+        }
+        let directive = DIRECTIVES.iter().any(|d| {
+            lower
+                .match_indices(d)
+                .any(|(i, _)| is_word_at(lower.as_bytes(), i, i + d.len()))
+        });
+        let pressure = PRESSURE.iter().any(|p| lower.contains(p));
+        let mut score: f32 = 0.0;
+        if object {
+            score = if directive || vocative { 0.5 } else { 0.3 };
+        } else if vocative || (directive && pressure) {
+            score = 0.4;
+        }
+        if pressure && score > 0.0 {
+            score += 0.15;
+        }
+        AgentSentence {
+            score: score.min(0.8),
+            credential: credential && object,
+            vocative,
+        }
+    }
+
+    /// `sentence_bounds` as it was before it searched with `memchr`, kept as the reference.
+    fn sentence_bounds_reference(text: &[u8], start: usize, end: usize) -> (usize, usize) {
+        let lo = start.saturating_sub(240);
+        let mut s = lo;
+        let mut i = start;
+        while i > lo {
+            let b = text[i - 1];
+            if b == b'\n'
+                || b == b'>' && i >= 2 && text[i - 2] == b'-'
+                || (matches!(b, b'.' | b'!' | b'?')
+                    && text.get(i).is_some_and(|c| c.is_ascii_whitespace()))
+            {
+                s = i;
+                break;
+            }
+            i -= 1;
+        }
+        let hi = (end + 320).min(text.len());
+        let mut e = hi;
+        let mut j = end;
+        while j < hi {
+            let b = text[j];
+            let next_line_starts_item = || {
+                text[j + 1..hi]
+                    .iter()
+                    .find(|c| **c != b' ' && **c != b'\t')
+                    .is_none_or(|c| {
+                        matches!(
+                            c,
+                            b'*' | b'-' | b'#' | b'|' | b'>' | b'`' | b'\n' | b'0'..=b'9'
+                        )
+                    })
+            };
+            if b == b'\n' && next_line_starts_item()
+                || (matches!(b, b'.' | b'!' | b'?')
+                    && text.get(j + 1).is_none_or(|c| c.is_ascii_whitespace()))
+            {
+                e = j + 1;
+                break;
+            }
+            j += 1;
+        }
+        (s, e.max(s))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Text made of the bytes that end sentences, the bytes looked at around them, and
+        /// filler, at any length up to past both reaches.
+        #[test]
+        fn sentence_bounds_agree_with_reference(
+            text in prop::collection::vec(
+                prop_oneof![
+                    3 => prop::sample::select(b"\n.!?>- \t*#|`0".to_vec()).prop_map(|b| vec![b]),
+                    1 => "[a-z ]{0,200}".prop_map(String::into_bytes),
+                ],
+                0..40,
+            ).prop_map(|pieces| pieces.concat()),
+            at in any::<prop::sample::Index>(),
+            len in 0usize..12,
+        ) {
+            let start = at.index(text.len() + 1);
+            let end = (start + len).min(text.len());
+            prop_assert_eq!(
+                sentence_bounds(&text, start, end),
+                sentence_bounds_reference(&text, start, end)
+            );
+        }
+    }
+
     fn corpus_files() -> Vec<std::path::PathBuf> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut out = Vec::new();
@@ -1286,6 +1834,134 @@ mod tests {
         #[test]
         fn automaton_agrees_with_reference_on_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
             prop_assert_eq!(phrase_starts(&bytes), phrase_starts_reference(&bytes));
+        }
+    }
+
+    #[test]
+    fn word_lists_fit_their_lookups() {
+        assert!(SENSITIVE_VERBS.iter().all(|v| is_sensitive_verb(v)));
+        // `occurring` tries every occurrence of a directive; the rule it replaces looked at
+        // non-overlapping ones. The same thing as long as no directive overlaps itself.
+        for d in DIRECTIVES {
+            for k in 1..d.len() {
+                assert!(!d.ends_with(&d[..k]), "{d:?} overlaps itself");
+            }
+        }
+    }
+
+    /// Every sentence around an agent word in text where characters of two and three bytes
+    /// touch the rule's words, so that sentences cut inside a character are covered.
+    #[test]
+    fn sentence_rule_agrees_with_reference_on_every_cut() {
+        let text = "Claude, éread İnot the é.env ss\u{212a}h now. \
+                    AI: ésend İdon't print ~/.sshé token İnever upload \
+                    assistant please write Σ.envΣ immediately";
+        let bytes = text.as_bytes();
+        let n = bytes.len();
+        for word in ["Claude", "AI", "assistant"] {
+            let start = text.find(word).unwrap();
+            let end = start + word.len();
+            let mut with_region = SentenceFacts::new(0, n);
+            let mut alone = SentenceFacts::default();
+            for s in 0..=start {
+                for e in end..=n {
+                    let old = agent_sentence_reference(&bytes[s..e], start - s, end - s);
+                    for facts in [&mut with_region, &mut alone] {
+                        let new = agent_sentence(bytes, (s, e), (start, end), facts);
+                        assert_eq!(
+                            (new.score, new.credential, new.vocative),
+                            (old.score, old.credential, old.vocative),
+                            "{word}: sentence {s}..{e}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sentence pieces: the rule's own words (verbs with endings, objects, directives,
+    /// pressure, negations, agent words) in mixed case, and glue.
+    fn sentence_piece() -> impl Strategy<Value = String> {
+        let mut words: Vec<String> = Vec::new();
+        for v in SENSITIVE_VERBS {
+            for end in ["", "s", "ed", "ing"] {
+                words.push(format!("{v}{end}"));
+            }
+            if let Some(stem) = v.strip_suffix('e') {
+                words.push(format!("{stem}ing"));
+            }
+        }
+        words.extend(SENSITIVE_OBJECTS.iter().map(|(o, _)| o.to_string()));
+        words.extend(DIRECTIVES.iter().map(|d| d.to_string()));
+        words.extend(PRESSURE.iter().map(|p| p.to_string()));
+        for w in [
+            "never", "not", "don't", "dont", "or", "nor", "the", "agent", "AI", "Claude",
+        ] {
+            words.push(w.to_string());
+        }
+        let verbs: Vec<&str> = SENSITIVE_VERBS.to_vec();
+        let negations = vec!["never ", "not ", "don't ", "dont ", "or ", "nor ", "NOT "];
+        prop_oneof![
+            5 => (prop::sample::select(words.clone()), any::<bool>(), any::<bool>())
+                .prop_map(|(w, up, space)| {
+                    let w = if up { w.to_uppercase() } else { w };
+                    if space { w + " " } else { w }
+                }),
+            3 => prop::sample::select(vec![" ", " ", ", ", ": ", "! ", "\n", "@", "(", "::", ".x", "-", "é", "İ"])
+                .prop_map(str::to_string),
+            1 => "[a-z ]{0,6}",
+            // A verb forbidden by the word before it or the one before that.
+            2 => (
+                prop::sample::select(negations),
+                prop::option::of(prop::sample::select(words)),
+                prop::sample::select(verbs),
+            )
+                .prop_map(|(n, w, v)| match w {
+                    Some(w) => format!("{n}{w} {v} "),
+                    None => format!("{n}{v} "),
+                }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn sentence_rule_agrees_with_reference(
+            pieces in prop::collection::vec(sentence_piece(), 1..30),
+            cuts in prop::collection::vec(
+                (any::<prop::sample::Index>(), 1usize..10, any::<prop::sample::Index>(), any::<prop::sample::Index>()),
+                1..6,
+            ),
+            region in (any::<prop::sample::Index>(), any::<prop::sample::Index>()),
+        ) {
+            let text = pieces.concat();
+            prop_assume!(!text.is_empty());
+            let bytes = text.as_bytes();
+            let n = bytes.len();
+            // One region (any span, cut anywhere, even inside a character), several
+            // sentences with an agent word in each: worked out directly, from the region
+            // where it covers them, and from the cache.
+            let (r0, r1) = (region.0.index(n + 1), region.1.index(n + 1));
+            let mut with_region = SentenceFacts::new(r0.min(r1), r0.max(r1));
+            let mut alone = SentenceFacts::default();
+            for (at, len, before, after) in &cuts {
+                let start = at.index(n);
+                let end = (start + len).min(n);
+                let s = before.index(start + 1);
+                let e = end + after.index(n - end + 1);
+                let old = agent_sentence_reference(&bytes[s..e], start - s, end - s);
+                for facts in [&mut with_region, &mut alone] {
+                    for _ in 0..2 {
+                        let new = agent_sentence(bytes, (s, e), (start, end), facts);
+                        prop_assert_eq!(
+                            (new.score, new.credential, new.vocative),
+                            (old.score, old.credential, old.vocative),
+                            "sentence {}..{}, word {}..{}", s, e, start, end
+                        );
+                    }
+                }
+            }
         }
     }
 }
