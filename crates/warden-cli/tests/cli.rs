@@ -191,6 +191,66 @@ fn hook_with_stdin(dir: &Path, payload: &str, socket: Option<&Path>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// `warden sandbox` keeps the audit log read-only inside, so a hook there can only work
+/// through the broker `warden sandbox` starts outside: an allowed call comes back allowed and
+/// is recorded (a hook that could not record would deny).
+#[test]
+fn hooks_inside_warden_sandbox_answer_through_its_broker() {
+    let dir = repo();
+    assert!(warden(dir.path(), &["init"]).status.success());
+    // Not under /tmp: the sandbox gives its program a private /tmp.
+    let project = tempfile::Builder::new()
+        .prefix("warden-cli-sandbox-")
+        .tempdir_in("/var/tmp")
+        .unwrap();
+    let root = project.path().canonicalize().unwrap();
+    for name in ["warden.toml", ".claude/settings.json"] {
+        let to = root.join(name);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(dir.path().join(name), to).unwrap();
+    }
+    std::fs::create_dir_all(root.join("home")).unwrap();
+    let git = Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(&root)
+        .status()
+        .unwrap();
+    assert!(git.success());
+    std::fs::write(root.join("payload.json"), pre_tool_use(&root, "ls")).unwrap();
+    let out = Command::new(WARDEN)
+        .args(["sandbox", "--", "/bin/sh", "-c"])
+        .arg(format!("{WARDEN} hook claude < payload.json"))
+        .current_dir(&root)
+        .env("HOME", root.join("home"))
+        .env_remove("WARDEN_RUN_ID")
+        .env_remove("WARDEN_HOOK_SOCKET")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let v = json(&out);
+    assert_eq!(
+        v["hookSpecificOutput"]["permissionDecision"], "allow",
+        "{v} {stderr}"
+    );
+    let log = Command::new(WARDEN)
+        .args(["log", "show", "s-broker", "--json"])
+        .current_dir(&root)
+        .env("HOME", root.join("home"))
+        .output()
+        .unwrap();
+    assert!(
+        log.status.success(),
+        "{}",
+        String::from_utf8_lossy(&log.stderr)
+    );
+    assert!(String::from_utf8_lossy(&log.stdout).contains("\"ls\""));
+    // The broker went away with the sandbox, and took its socket.
+    let hook_dir = root.join(".git/warden/hook");
+    let left: Vec<_> = std::fs::read_dir(&hook_dir).unwrap().flatten().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 #[test]
 fn hook_denies_when_the_run_broker_cannot_be_reached() {
     let dir = repo();
