@@ -645,7 +645,14 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<i32> {
         audit_session: Some(ctx.id().to_string()),
     };
     let failure = (agent_code != 0).then_some(agent_code);
-    let concluded = match conclude(&mut ctx, &summary, failure) {
+    let spinner = crate::term::spinner(
+        "warden: running the gates (tests, secret scan, overreach, sensitive paths)",
+    );
+    let concluded = conclude(&mut ctx, &summary, failure);
+    if let Some(bar) = spinner {
+        bar.finish_and_clear();
+    }
+    let concluded = match concluded {
         Ok(c) => c,
         Err(e) => {
             record_error(&mut ctx, &format!("{e:#}"));

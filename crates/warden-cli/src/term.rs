@@ -49,3 +49,15 @@ impl Paint {
         }
     }
 }
+
+/// A spinner on stderr for a step that can take seconds (a project's tests), shown only on a
+/// terminal; `None` elsewhere, so logs and pipes stay clean.
+pub fn spinner(message: &str) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(bar)
+}
