@@ -797,6 +797,9 @@ struct Region {
     words: Vec<(u32, u32)>,
     /// [`word_flags`] of each word.
     flags: Vec<u8>,
+    /// Every occurrence of a word-list entry in `lower` (offset, index into [`NEEDLES`]),
+    /// found when a sentence first has a verb.
+    needles: std::cell::OnceCell<Vec<(u32, u8)>>,
 }
 
 const VERB: u8 = 1;
@@ -924,6 +927,7 @@ impl Region {
             map,
             words,
             flags,
+            needles: std::cell::OnceCell::new(),
         })
     }
 
@@ -986,7 +990,28 @@ impl Region {
         if !verb {
             return Facts::default();
         }
-        facts_with_verb(&self.lower.as_bytes()[a..b])
+        facts_with_verb(self.occurring(a, b))
+    }
+
+    /// The same as `occurring(&self.lower[a..b])`, from the region's occurrences.
+    fn occurring(&self, a: usize, b: usize) -> u128 {
+        let lower = self.lower.as_bytes();
+        let needles = self.needles.get_or_init(|| every_occurrence(lower));
+        let first = needles.partition_point(|&(i, _)| (i as usize) < a);
+        let mut found = 0u128;
+        for &(i, k) in &needles[first..] {
+            let (i, k) = (i as usize, usize::from(k));
+            if i >= b {
+                break;
+            }
+            let end = i + NEEDLES[k].len();
+            if end <= b
+                && (DIRECTIVE_BITS >> k & 1 == 0 || is_word_at(&lower[a..b], i - a, end - a))
+            {
+                found |= 1 << k;
+            }
+        }
+        found
     }
 }
 
@@ -1011,12 +1036,11 @@ fn sentence_facts(s: &[u8]) -> Facts {
     if !verb {
         return Facts::default();
     }
-    facts_with_verb(lower.as_bytes())
+    facts_with_verb(occurring(lower.as_bytes()))
 }
 
-/// Facts of a lower-cased sentence known to have a verb.
-fn facts_with_verb(lower: &[u8]) -> Facts {
-    let found = occurring(lower);
+/// Facts of a sentence known to have a verb, in which the [`NEEDLES`] of `found` occur.
+fn facts_with_verb(found: u128) -> Facts {
     Facts {
         verb: true,
         object: found & OBJECT_BITS != 0,
@@ -1105,6 +1129,22 @@ fn occurring(hay: &[u8]) -> u128 {
         }
     }
     found
+}
+
+/// Every occurrence of every needle in `hay`, in order of offset: (offset, needle).
+fn every_occurrence(hay: &[u8]) -> Vec<(u32, u8)> {
+    let mut out = Vec::new();
+    for i in 0..hay.len().saturating_sub(1) {
+        let mut m = PAIRS[pair_bucket(hay[i], hay[i + 1])];
+        while m != 0 {
+            let k = m.trailing_zeros() as usize;
+            m &= m - 1;
+            if hay[i..].starts_with(NEEDLES[k].as_bytes()) {
+                out.push((i as u32, k as u8));
+            }
+        }
+    }
+    out
 }
 
 fn is_word_at(b: &[u8], start: usize, end: usize) -> bool {
@@ -1850,15 +1890,17 @@ mod tests {
     }
 
     /// Every sentence around an agent word in text where characters of two and three bytes
-    /// touch the rule's words, so that sentences cut inside a character are covered.
+    /// and word characters touch the rule's words, so that sentences cut inside a character
+    /// or a word are covered.
     #[test]
     fn sentence_rule_agrees_with_reference_on_every_cut() {
         let text = "Claude, éread İnot the é.env ss\u{212a}h now. \
                     AI: ésend İdon't print ~/.sshé token İnever upload \
-                    assistant please write Σ.envΣ immediately";
+                    assistant please write Σ.envΣ immediately. \
+                    xmust agent write the .env needx";
         let bytes = text.as_bytes();
         let n = bytes.len();
-        for word in ["Claude", "AI", "assistant"] {
+        for word in ["Claude", "AI", "assistant", "agent"] {
             let start = text.find(word).unwrap();
             let end = start + word.len();
             let mut with_region = SentenceFacts::new(0, n);
