@@ -797,6 +797,9 @@ struct Region {
     words: Vec<(u32, u32)>,
     /// [`word_flags`] of each word.
     flags: Vec<u8>,
+    /// `verbs[i]`: how many of the first `i` words are verbs that the two words before
+    /// them do not forbid.
+    verbs: Vec<u32>,
     /// Every occurrence of a word-list entry in `lower` (offset, index into [`NEEDLES`]),
     /// found when a sentence first has a verb.
     needles: std::cell::OnceCell<Vec<(u32, u8)>>,
@@ -917,16 +920,25 @@ impl Region {
         if let Some(s) = start {
             words.push((s as u32, lower.len() as u32));
         }
-        let flags = words
+        let flags: Vec<u8> = words
             .iter()
             .map(|&(s, e)| word_flags(&lower[s as usize..e as usize]))
             .collect();
+        let mut verbs = Vec::with_capacity(flags.len() + 1);
+        verbs.push(0u32);
+        for i in 0..flags.len() {
+            let free = flags[i] & VERB != 0
+                && !(i >= 1 && flags[i - 1] & NEG1 != 0)
+                && !(i >= 2 && flags[i - 2] & NEG2 != 0);
+            verbs.push(verbs[i] + u32::from(free));
+        }
         Some(Region {
             base: lo,
             lower,
             map,
             words,
             flags,
+            verbs,
             needles: std::cell::OnceCell::new(),
         })
     }
@@ -966,27 +978,29 @@ impl Region {
             return Facts::default();
         }
         let (a, b) = (self.at(s), self.at(e));
-        // Words of the sentence: those of the region, cut at its ends.
+        // Words of the sentence: those of the region, the first and the last cut at its
+        // ends. Past the first three, a word and the two before it are whole words of the
+        // region, so `verbs` counts them; the first three and the last are looked at here.
         let first = self.words.partition_point(|&(_, we)| we as usize <= a);
-        let (mut prev1, mut prev2) = (0u8, 0u8);
-        let mut verb = false;
-        for (&(ws, we), &f) in self.words[first..].iter().zip(&self.flags[first..]) {
+        let count = self.words[first..].partition_point(|&(ws, _)| (ws as usize) < b);
+        let flags_at = |j: usize| {
+            let (ws, we) = self.words[first + j];
             let (ws, we) = (ws as usize, we as usize);
-            if ws >= b {
-                break;
-            }
             let (cs, ce) = (ws.max(a), we.min(b));
-            let f = if (cs, ce) == (ws, we) {
-                f
+            if (cs, ce) == (ws, we) {
+                self.flags[first + j]
             } else {
                 word_flags(&self.lower[cs..ce])
-            };
-            if f & VERB != 0 && prev1 & NEG1 == 0 && prev2 & NEG2 == 0 {
-                verb = true;
-                break;
             }
-            (prev2, prev1) = (prev1, f);
-        }
+        };
+        let free_verb = |j: usize| {
+            flags_at(j) & VERB != 0
+                && !(j >= 1 && flags_at(j - 1) & NEG1 != 0)
+                && !(j >= 2 && flags_at(j - 2) & NEG2 != 0)
+        };
+        let verb = (0..count.min(3)).any(free_verb)
+            || count > 3
+                && (free_verb(count - 1) || self.verbs[first + count - 1] > self.verbs[first + 3]);
         if !verb {
             return Facts::default();
         }
@@ -1897,10 +1911,11 @@ mod tests {
         let text = "Claude, éread İnot the é.env ss\u{212a}h now. \
                     AI: ésend İdon't print ~/.sshé token İnever upload \
                     assistant please write Σ.envΣ immediately. \
-                    xmust agent write the .env needx";
+                    xmust agent write the .env needx. \
+                    Then xnot the print copilot .env.";
         let bytes = text.as_bytes();
         let n = bytes.len();
-        for word in ["Claude", "AI", "assistant", "agent"] {
+        for word in ["Claude", "AI", "assistant", "agent", "copilot"] {
             let start = text.find(word).unwrap();
             let end = start + word.len();
             let mut with_region = SentenceFacts::new(0, n);
