@@ -8,6 +8,8 @@
 //! hyperfine -N --warmup 50 --runs 1000 \
 //!   'target/release/examples/hook_scan --noop FILE' 'target/release/examples/hook_scan FILE'
 //! ```
+//!
+//! On a busy machine `examples/fresh_process.rs` runs the two in turn instead.
 
 use std::process::ExitCode;
 

@@ -797,6 +797,12 @@ struct Region {
     words: Vec<(u32, u32)>,
     /// [`word_flags`] of each word.
     flags: Vec<u8>,
+    /// `verbs[i]`: how many of the first `i` words are verbs that the two words before
+    /// them do not forbid.
+    verbs: Vec<u32>,
+    /// Every occurrence of a word-list entry in `lower` (offset, index into [`NEEDLES`]),
+    /// found when a sentence first has a verb.
+    needles: std::cell::OnceCell<Vec<(u32, u8)>>,
 }
 
 const VERB: u8 = 1;
@@ -914,16 +920,26 @@ impl Region {
         if let Some(s) = start {
             words.push((s as u32, lower.len() as u32));
         }
-        let flags = words
+        let flags: Vec<u8> = words
             .iter()
             .map(|&(s, e)| word_flags(&lower[s as usize..e as usize]))
             .collect();
+        let mut verbs = Vec::with_capacity(flags.len() + 1);
+        verbs.push(0u32);
+        for i in 0..flags.len() {
+            let free = flags[i] & VERB != 0
+                && !(i >= 1 && flags[i - 1] & NEG1 != 0)
+                && !(i >= 2 && flags[i - 2] & NEG2 != 0);
+            verbs.push(verbs[i] + u32::from(free));
+        }
         Some(Region {
             base: lo,
             lower,
             map,
             words,
             flags,
+            verbs,
+            needles: std::cell::OnceCell::new(),
         })
     }
 
@@ -962,31 +978,54 @@ impl Region {
             return Facts::default();
         }
         let (a, b) = (self.at(s), self.at(e));
-        // Words of the sentence: those of the region, cut at its ends.
+        // Words of the sentence: those of the region, the first and the last cut at its
+        // ends. Past the first three, a word and the two before it are whole words of the
+        // region, so `verbs` counts them; the first three and the last are looked at here.
         let first = self.words.partition_point(|&(_, we)| we as usize <= a);
-        let (mut prev1, mut prev2) = (0u8, 0u8);
-        let mut verb = false;
-        for (&(ws, we), &f) in self.words[first..].iter().zip(&self.flags[first..]) {
+        let count = self.words[first..].partition_point(|&(ws, _)| (ws as usize) < b);
+        let flags_at = |j: usize| {
+            let (ws, we) = self.words[first + j];
             let (ws, we) = (ws as usize, we as usize);
-            if ws >= b {
-                break;
-            }
             let (cs, ce) = (ws.max(a), we.min(b));
-            let f = if (cs, ce) == (ws, we) {
-                f
+            if (cs, ce) == (ws, we) {
+                self.flags[first + j]
             } else {
                 word_flags(&self.lower[cs..ce])
-            };
-            if f & VERB != 0 && prev1 & NEG1 == 0 && prev2 & NEG2 == 0 {
-                verb = true;
-                break;
             }
-            (prev2, prev1) = (prev1, f);
-        }
+        };
+        let free_verb = |j: usize| {
+            flags_at(j) & VERB != 0
+                && !(j >= 1 && flags_at(j - 1) & NEG1 != 0)
+                && !(j >= 2 && flags_at(j - 2) & NEG2 != 0)
+        };
+        let verb = (0..count.min(3)).any(free_verb)
+            || count > 3
+                && (free_verb(count - 1) || self.verbs[first + count - 1] > self.verbs[first + 3]);
         if !verb {
             return Facts::default();
         }
-        facts_with_verb(&self.lower.as_bytes()[a..b])
+        facts_with_verb(self.occurring(a, b))
+    }
+
+    /// The same as `occurring(&self.lower[a..b])`, from the region's occurrences.
+    fn occurring(&self, a: usize, b: usize) -> u128 {
+        let lower = self.lower.as_bytes();
+        let needles = self.needles.get_or_init(|| every_occurrence(lower));
+        let first = needles.partition_point(|&(i, _)| (i as usize) < a);
+        let mut found = 0u128;
+        for &(i, k) in &needles[first..] {
+            let (i, k) = (i as usize, usize::from(k));
+            if i >= b {
+                break;
+            }
+            let end = i + NEEDLES[k].len();
+            if end <= b
+                && (DIRECTIVE_BITS >> k & 1 == 0 || is_word_at(&lower[a..b], i - a, end - a))
+            {
+                found |= 1 << k;
+            }
+        }
+        found
     }
 }
 
@@ -1011,12 +1050,11 @@ fn sentence_facts(s: &[u8]) -> Facts {
     if !verb {
         return Facts::default();
     }
-    facts_with_verb(lower.as_bytes())
+    facts_with_verb(occurring(lower.as_bytes()))
 }
 
-/// Facts of a lower-cased sentence known to have a verb.
-fn facts_with_verb(lower: &[u8]) -> Facts {
-    let found = occurring(lower);
+/// Facts of a sentence known to have a verb, in which the [`NEEDLES`] of `found` occur.
+fn facts_with_verb(found: u128) -> Facts {
     Facts {
         verb: true,
         object: found & OBJECT_BITS != 0,
@@ -1105,6 +1143,22 @@ fn occurring(hay: &[u8]) -> u128 {
         }
     }
     found
+}
+
+/// Every occurrence of every needle in `hay`, in order of offset: (offset, needle).
+fn every_occurrence(hay: &[u8]) -> Vec<(u32, u8)> {
+    let mut out = Vec::new();
+    for i in 0..hay.len().saturating_sub(1) {
+        let mut m = PAIRS[pair_bucket(hay[i], hay[i + 1])];
+        while m != 0 {
+            let k = m.trailing_zeros() as usize;
+            m &= m - 1;
+            if hay[i..].starts_with(NEEDLES[k].as_bytes()) {
+                out.push((i as u32, k as u8));
+            }
+        }
+    }
+    out
 }
 
 fn is_word_at(b: &[u8], start: usize, end: usize) -> bool {
@@ -1850,15 +1904,18 @@ mod tests {
     }
 
     /// Every sentence around an agent word in text where characters of two and three bytes
-    /// touch the rule's words, so that sentences cut inside a character are covered.
+    /// and word characters touch the rule's words, so that sentences cut inside a character
+    /// or a word are covered.
     #[test]
     fn sentence_rule_agrees_with_reference_on_every_cut() {
         let text = "Claude, éread İnot the é.env ss\u{212a}h now. \
                     AI: ésend İdon't print ~/.sshé token İnever upload \
-                    assistant please write Σ.envΣ immediately";
+                    assistant please write Σ.envΣ immediately. \
+                    xmust agent write the .env needx. \
+                    Then xnot the print copilot .env.";
         let bytes = text.as_bytes();
         let n = bytes.len();
-        for word in ["Claude", "AI", "assistant"] {
+        for word in ["Claude", "AI", "assistant", "agent", "copilot"] {
             let start = text.find(word).unwrap();
             let end = start + word.len();
             let mut with_region = SentenceFacts::new(0, n);
