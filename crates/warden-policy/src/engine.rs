@@ -603,11 +603,11 @@ impl Policy {
     /// Decide one action.
     pub fn evaluate(&self, action: &Action, ctx: &EvalContext) -> Verdict {
         let anchors = match &ctx.cwd {
-            Some(cwd) => Anchors {
+            Some(cwd) => std::borrow::Cow::Owned(Anchors {
                 cwd: crate::paths::resolve_existing(cwd),
                 ..self.anchors.clone()
-            },
-            None => self.anchors.clone(),
+            }),
+            None => std::borrow::Cow::Borrowed(&self.anchors),
         };
         let mut reasons = Vec::new();
         let mut allowed_by_rule = false;

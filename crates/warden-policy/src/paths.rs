@@ -549,6 +549,7 @@ mod tests {
     fn free_of_links_only_where_no_link_is_met() {
         let (_dir, root) = link_tree();
         std::os::unix::fs::symlink(root.join("nowhere"), root.join("dangling")).unwrap();
+        let openat2_works = free_of_links(Path::new("/"));
         for clean in [
             "",
             "a",
@@ -561,7 +562,9 @@ mod tests {
         ] {
             let path = root.join(clean);
             assert_eq!(resolve_by_walk(&path), path, "{clean}");
-            if cfg!(target_os = "linux") {
+            // Where `openat2` is missing (not Linux, an old kernel, a sandbox that filters
+            // it) the check says nothing and every path is walked.
+            if openat2_works {
                 assert!(free_of_links(&path), "{clean}");
             }
         }
