@@ -190,11 +190,11 @@ fn hashing_threads() -> usize {
 }
 
 /// Scans the whole chain of the log `log_id`, recording the stored hash of
-/// every event whose seq is in `want_heads`.
+/// every event whose seq is in `want_heads` (sorted, without duplicates).
 pub(crate) fn scan_chain(
     conn: &Connection,
     log_id: &str,
-    want_heads: &std::collections::HashSet<u64>,
+    want_heads: &[u64],
 ) -> rusqlite::Result<Scan> {
     let mut stmt = conn.prepare(&format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY seq"))?;
     let mut rows = stmt.query([])?;
@@ -218,6 +218,7 @@ pub(crate) fn scan_chain(
         let mut pool: Option<Pool<'_>> = None;
         let mut batch = Batch::default();
         let mut expected_seq: u64 = 1;
+        let mut next_head = 0;
         while let Some(row) = rows.next()? {
             let index = scan.events;
             scan.events += 1;
@@ -225,7 +226,11 @@ pub(crate) fn scan_chain(
                 ValueRef::Integer(i) => u64::try_from(i).unwrap_or(0),
                 _ => 0,
             };
-            if want_heads.contains(&stored_seq) {
+            // Rows come by ascending seq: walk the wanted seqs alongside.
+            while want_heads.get(next_head).is_some_and(|&w| w < stored_seq) {
+                next_head += 1;
+            }
+            if want_heads.get(next_head) == Some(&stored_seq) {
                 if let ValueRef::Blob(b) = row.get_ref(18)? {
                     scan.heads.insert(stored_seq, b.to_vec());
                 }

@@ -917,20 +917,24 @@ impl SqliteStore {
             .as_ref()
             .and_then(|w| w.as_ref())
             .map(|w| &w.checkpoint);
-        let want_heads: HashSet<u64> = checkpoints
+        let mut want_heads: Vec<u64> = checkpoints
             .iter()
             .chain(witness_cp)
             .map(|cp| cp.seq)
             .collect();
+        want_heads.sort_unstable();
+        want_heads.dedup();
         // Signatures are checked on another thread while the chain is read.
         let (scan, mut signatures) = std::thread::scope(|s| {
+            let check_all = || {
+                let mut key = None;
+                checkpoints
+                    .iter()
+                    .map(|cp| cp.signature_valid_cached(&mut key))
+                    .collect::<Vec<_>>()
+            };
             let sigs = if checkpoints.len() >= SIGNATURES_IN_BACKGROUND {
-                Some(s.spawn(|| {
-                    checkpoints
-                        .iter()
-                        .map(Checkpoint::signature_valid)
-                        .collect::<Vec<_>>()
-                }))
+                Some(s.spawn(check_all))
             } else {
                 None
             };
@@ -939,10 +943,7 @@ impl SqliteStore {
                 Some(h) => h
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                None => checkpoints
-                    .iter()
-                    .map(Checkpoint::signature_valid)
-                    .collect(),
+                None => check_all(),
             };
             (scan, sigs)
         });
