@@ -200,6 +200,8 @@ struct Inner {
     signer: Option<Signer>,
     /// Writes the witness of each checkpoint (when checkpoints are on).
     witness: Option<WitnessWriter>,
+    /// The witness worker merges the WAL; automatic merges here are rarer.
+    merging_in_background: bool,
 }
 
 /// The SQLite-backed [`AuditStore`].
@@ -463,6 +465,7 @@ impl SqliteStore {
                 db_path: path.clone(),
                 witness_path: wp.clone(),
                 sync_wal: opts.durability != Durability::Full,
+                merge_wal: true,
             })),
             _ => None,
         };
@@ -471,6 +474,7 @@ impl SqliteStore {
                 conn,
                 signer: None,
                 witness,
+                merging_in_background: false,
             }),
             path,
             log_id,
@@ -675,6 +679,16 @@ impl SqliteStore {
                 // WAL holding them is flushed, off this thread.
                 if let Some(w) = &mut inner.witness {
                     w.submit(cp)?;
+                    if w.in_background() && !inner.merging_in_background {
+                        // The worker merges the WAL now; this connection
+                        // only needs to when it grows long.
+                        inner.merging_in_background = true;
+                        let _ = inner.conn.pragma_update(
+                            None,
+                            "wal_autocheckpoint",
+                            witness_writer::BACKGROUND_MERGE_PAGES,
+                        );
+                    }
                 }
             }
         }

@@ -51,7 +51,16 @@ pub(crate) struct Target {
     pub(crate) witness_path: PathBuf,
     /// Flush the WAL before writing (false when every commit is flushed).
     pub(crate) sync_wal: bool,
+    /// After a witness, when no other is pending, merge the WAL into the
+    /// main file (a passive SQLite checkpoint) on the worker's own
+    /// connection. The appending connection then merges only when the WAL
+    /// outgrows [`BACKGROUND_MERGE_PAGES`], to restart it from the top.
+    pub(crate) merge_wal: bool,
 }
+
+/// The appending connection's automatic merge threshold (WAL pages) while a
+/// worker merges in the background; SQLite's default is 1000.
+pub(crate) const BACKGROUND_MERGE_PAGES: i64 = 8000;
 
 impl Target {
     /// Flushes the WAL, then replaces the witness with `cp`.
@@ -207,6 +216,11 @@ impl WitnessWriter {
         }
     }
 
+    /// Whether later witnesses go to the worker thread (it was started).
+    pub(crate) fn in_background(&self) -> bool {
+        self.thread.is_some()
+    }
+
     /// The first failure since the last call, if any (does not wait).
     pub(crate) fn take_error(&self) -> Option<AuditError> {
         self.shared.lock().error.take()
@@ -253,6 +267,7 @@ impl Drop for GoneOnExit<'_> {
 
 fn worker(shared: &Shared, target: &Target) {
     let _gone = GoneOnExit(shared);
+    let mut merger = Merger::default();
     loop {
         let cp = {
             let mut st = shared.lock();
@@ -268,11 +283,61 @@ fn worker(shared: &Shared, target: &Target) {
             }
         };
         let result = target.write(cp);
-        let mut st = shared.lock();
-        st.busy = false;
-        if let Err(e) = result {
-            st.error.get_or_insert(e);
+        let idle = {
+            let mut st = shared.lock();
+            st.busy = false;
+            if let Err(e) = result {
+                st.error.get_or_insert(e);
+            }
+            shared.changed.notify_all();
+            st.pending.is_none() && !st.stop
+        };
+        if idle && target.merge_wal {
+            merger.merge(&target.db_path);
         }
-        shared.changed.notify_all();
+    }
+}
+
+/// Merges the write-ahead log into the main file from the worker, on a
+/// connection of its own, so that the appending thread seldom has to (see
+/// [`Target::merge_wal`]). Best effort: any failure leaves the merge to
+/// SQLite's automatic one on the appending connection.
+#[derive(Default)]
+struct Merger {
+    conn: Option<rusqlite::Connection>,
+    failed: bool,
+}
+
+impl Merger {
+    fn merge(&mut self, db: &std::path::Path) {
+        if self.failed {
+            return;
+        }
+        if self.conn.is_none() {
+            match Self::open(db) {
+                Ok(c) => self.conn = Some(c),
+                Err(_) => {
+                    self.failed = true;
+                    return;
+                }
+            }
+        }
+        if let Some(c) = &self.conn {
+            // PASSIVE: never waits for, nor blocks, readers and writers.
+            // It flushes the WAL before copying and the main file after.
+            let _ = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        }
+    }
+
+    fn open(db: &std::path::Path) -> rusqlite::Result<rusqlite::Connection> {
+        use rusqlite::config::DbConfig;
+        use rusqlite::OpenFlags;
+        let c = rusqlite::Connection::open_with_flags(
+            db,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        c.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+        c.pragma_update(None, "synchronous", "NORMAL")?;
+        Ok(c)
     }
 }
