@@ -74,8 +74,11 @@
 //!
 //! A store closes without merging the WAL into the main file (that merge and
 //! its fsyncs would otherwise be paid by every hook process); the WAL is
-//! merged by SQLite as it grows and by a closing store once it passes
-//! 512 KiB. The log is therefore `audit.db` *plus* `audit.db-wal`: copy
+//! merged by SQLite as it grows (every 1000 pages), by a closing store once
+//! it passes 512 KiB, and, in a store whose witnesses are written in the
+//! background, by that background thread whenever it is idle (a passive
+//! merge on its own connection, which never blocks the appends; the
+//! appending connection's own merge then waits for 8000 pages). The log is therefore `audit.db` *plus* `audit.db-wal`: copy
 //! both, or use `warden log export`.
 //!
 //! # The interface a second backend implements

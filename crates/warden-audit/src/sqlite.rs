@@ -93,8 +93,10 @@ CREATE TABLE session_flags (
 pub enum Durability {
     /// `synchronous=NORMAL` in WAL mode: a returned append survives the
     /// writer being killed and any other process crash; an operating-system
-    /// crash or power loss may lose the most recent appends (never corrupts
-    /// the file, never breaks the chain). The default.
+    /// crash or power loss may lose the appends made since the WAL was last
+    /// flushed (it is before every witness: in practice, the events after
+    /// the newest checkpoint), newest first; it never corrupts the file and
+    /// never breaks the chain. The default.
     #[default]
     Normal,
     /// `synchronous=FULL`: every append is flushed to stable storage before

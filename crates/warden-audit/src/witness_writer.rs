@@ -32,6 +32,11 @@
 //! the log; a writer killed then leaves the witness one checkpoint behind
 //! (weaker, never a false alarm).
 //!
+//! When it has nothing else to do, the worker also merges the WAL into the
+//! main file (see [`Target::merge_wal`]): that merge flushes both files, and
+//! done by SQLite's automatic checkpoint it would stall an append every
+//! thousand pages.
+//!
 //! If the worker thread cannot be started (or has died), the witness is
 //! written inline instead.
 
