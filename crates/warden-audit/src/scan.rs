@@ -222,15 +222,18 @@ pub(crate) fn scan_chain(
         while let Some(row) = rows.next()? {
             let index = scan.events;
             scan.events += 1;
-            let stored_seq = match row.get_ref(0)? {
-                ValueRef::Integer(i) => u64::try_from(i).unwrap_or(0),
-                _ => 0,
+            let (stored_seq, seq_ok) = match row.get_ref(0)? {
+                ValueRef::Integer(i) => match u64::try_from(i) {
+                    Ok(s) => (s, true),
+                    Err(_) => (0, false),
+                },
+                _ => (0, false),
             };
             // Rows come by ascending seq: walk the wanted seqs alongside.
             while want_heads.get(next_head).is_some_and(|&w| w < stored_seq) {
                 next_head += 1;
             }
-            if want_heads.get(next_head) == Some(&stored_seq) {
+            if seq_ok && want_heads.get(next_head) == Some(&stored_seq) {
                 if let ValueRef::Blob(b) = row.get_ref(18)? {
                     scan.heads.insert(stored_seq, b.to_vec());
                 }
