@@ -6,8 +6,10 @@
 //! WARDEN_AUDIT_BENCH_EVENTS=1000000 cargo bench -p warden-audit --bench audit -- verify
 //! ```
 //!
-//! The large log is generated once into `$TMPDIR/warden-audit-bench-<N>/`
-//! (N = `WARDEN_AUDIT_BENCH_EVENTS`, default 1,000,000) and reused.
+//! The large log is generated once into `$TMPDIR/warden-audit-bench-v2-<N>/`
+//! (N = `WARDEN_AUDIT_BENCH_EVENTS`, default 1,000,000) and reused. It is
+//! written 128 events per transaction, so it holds a signed checkpoint every
+//! 128 events (7,813 for a million), as a log written by hooks does.
 
 // `u64::is_multiple_of` is newer than the workspace's rust-version.
 #![allow(unknown_lints, clippy::manual_is_multiple_of)]
@@ -114,7 +116,7 @@ fn hook(c: &mut Criterion) {
 }
 
 fn big_log(n: u64) -> (PathBuf, StoreOptions) {
-    let dir = std::env::temp_dir().join(format!("warden-audit-bench-{n}"));
+    let dir = std::env::temp_dir().join(format!("warden-audit-bench-v2-{n}"));
     let path = dir.join("audit.db");
     let mut o = opts(&dir, Durability::Normal);
     let done = dir.join("complete");
@@ -124,7 +126,9 @@ fn big_log(n: u64) -> (PathBuf, StoreOptions) {
         let store = SqliteStore::open(&path, o.clone()).expect("open");
         let mut next = 1;
         while next <= n {
-            let end = (next + 10_000).min(n + 1);
+            // One checkpoint per batch, at its last event: batches of
+            // `every` put one every 128 events.
+            let end = (next + 128).min(n + 1);
             store
                 .append_batch((next..end).map(event).collect())
                 .expect("append batch");

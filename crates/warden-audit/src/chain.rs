@@ -70,63 +70,70 @@ pub struct EventFields<'a> {
     pub extra: &'a str,
 }
 
-fn field(h: &mut Sha256, bytes: &[u8]) {
-    h.update((bytes.len() as u64).to_be_bytes());
-    h.update(bytes);
+fn field(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
+    out.extend_from_slice(bytes);
 }
 
-fn opt_field(h: &mut Sha256, bytes: Option<&[u8]>) {
+fn opt_field(out: &mut Vec<u8>, bytes: Option<&[u8]>) {
     match bytes {
-        None => h.update([0u8]),
+        None => out.push(0),
         Some(b) => {
-            h.update([1u8]);
-            field(h, b);
+            out.push(1);
+            field(out, b);
         }
     }
 }
 
-fn opt_u64(h: &mut Sha256, v: Option<u64>) {
+fn opt_u64(out: &mut Vec<u8>, v: Option<u64>) {
     match v {
-        None => h.update([0u8]),
+        None => out.push(0),
         Some(n) => {
-            h.update([1u8]);
-            h.update(n.to_be_bytes());
+            out.push(1);
+            out.extend_from_slice(&n.to_be_bytes());
         }
     }
 }
 
 /// The `prev_hash` of the first event of the log `log_id`.
 pub fn genesis_hash(log_id: &str) -> Hash {
-    let mut h = Sha256::new();
-    h.update(GENESIS_TAG);
-    field(&mut h, log_id.as_bytes());
-    h.finalize().into()
+    let mut m = Vec::with_capacity(GENESIS_TAG.len() + 8 + log_id.len());
+    m.extend_from_slice(GENESIS_TAG);
+    field(&mut m, log_id.as_bytes());
+    sha256(&m)
+}
+
+/// Appends the encoding of one event (the module doc's list) to `out`: the
+/// exact bytes [`event_hash`] hashes. Verifying builds these from the stored
+/// column bytes, without decoding or re-serializing anything.
+pub fn encode_event(log_id: &str, e: &EventFields<'_>, prev_hash: &Hash, out: &mut Vec<u8>) {
+    out.extend_from_slice(EVENT_TAG);
+    field(out, log_id.as_bytes());
+    out.extend_from_slice(&e.seq.to_be_bytes());
+    out.extend_from_slice(&e.ts_us.to_be_bytes());
+    field(out, e.session_id.as_bytes());
+    field(out, e.agent.as_bytes());
+    field(out, e.kind.as_bytes());
+    field(out, e.cwd.as_bytes());
+    opt_field(out, e.tool.map(str::as_bytes));
+    opt_field(out, e.tool_use_id.map(str::as_bytes));
+    field(out, e.input.as_bytes());
+    opt_field(out, e.decision.map(str::as_bytes));
+    opt_field(out, e.rule.map(str::as_bytes));
+    field(out, e.reasons.as_bytes());
+    opt_u64(out, e.latency_us);
+    opt_field(out, e.result.map(str::as_bytes));
+    opt_u64(out, e.result_len);
+    opt_field(out, e.result_sha256);
+    field(out, e.extra.as_bytes());
+    out.extend_from_slice(prev_hash);
 }
 
 /// The hash of one event given the hash of the one before it.
 pub fn event_hash(log_id: &str, e: &EventFields<'_>, prev_hash: &Hash) -> Hash {
-    let mut h = Sha256::new();
-    h.update(EVENT_TAG);
-    field(&mut h, log_id.as_bytes());
-    h.update(e.seq.to_be_bytes());
-    h.update(e.ts_us.to_be_bytes());
-    field(&mut h, e.session_id.as_bytes());
-    field(&mut h, e.agent.as_bytes());
-    field(&mut h, e.kind.as_bytes());
-    field(&mut h, e.cwd.as_bytes());
-    opt_field(&mut h, e.tool.map(str::as_bytes));
-    opt_field(&mut h, e.tool_use_id.map(str::as_bytes));
-    field(&mut h, e.input.as_bytes());
-    opt_field(&mut h, e.decision.map(str::as_bytes));
-    opt_field(&mut h, e.rule.map(str::as_bytes));
-    field(&mut h, e.reasons.as_bytes());
-    opt_u64(&mut h, e.latency_us);
-    opt_field(&mut h, e.result.map(str::as_bytes));
-    opt_u64(&mut h, e.result_len);
-    opt_field(&mut h, e.result_sha256);
-    field(&mut h, e.extra.as_bytes());
-    h.update(prev_hash);
-    h.finalize().into()
+    let mut m = Vec::with_capacity(512);
+    encode_event(log_id, e, prev_hash, &mut m);
+    sha256(&m)
 }
 
 /// The message an Ed25519 checkpoint signature covers.
@@ -200,6 +207,44 @@ mod tests {
         assert_eq!(
             canonical_json(&v),
             r#"{"a":true,"b":[1,{"a":"x","z":null}],"é":1.5}"#
+        );
+    }
+
+    /// The encoding is the documented one: this vector was computed
+    /// independently from the module doc (Python's hashlib), so a change of
+    /// the encoding, which would make every stored log fail to verify,
+    /// cannot pass unnoticed.
+    #[test]
+    fn event_hash_matches_an_independently_computed_vector() {
+        let log = "0123456789abcdef0123456789abcdef";
+        let g = genesis_hash(log);
+        assert_eq!(
+            hex::encode(g),
+            "d991a653feeff0419932e029367c1979a67a107026807f729fd8e886b529b8a8"
+        );
+        let rs = sha256(b"ok");
+        let e = EventFields {
+            seq: 7,
+            ts_us: -5,
+            session_id: "s1",
+            agent: "claude-code",
+            kind: "PostToolUse",
+            cwd: "/tmp/p",
+            tool: Some("Bash"),
+            tool_use_id: None,
+            input: r#"{"command":"ls"}"#,
+            decision: Some("allow"),
+            rule: None,
+            reasons: r#"["r"]"#,
+            latency_us: Some(42),
+            result: Some("ok"),
+            result_len: Some(2),
+            result_sha256: Some(&rs),
+            extra: "null",
+        };
+        assert_eq!(
+            hex::encode(event_hash(log, &e, &g)),
+            "37fe1239b5df73402623f2cc00124b58ef0f6748d954688bbbeac617d7b2fa3f"
         );
     }
 

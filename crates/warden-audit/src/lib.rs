@@ -43,18 +43,42 @@
 //! # Durability and files
 //!
 //! The default [`Durability::Normal`] is SQLite's `synchronous=NORMAL` in
-//! WAL mode: an append that returned survives the writer being killed (the
-//! tests kill writers with SIGKILL), while a power cut may lose the last
-//! appends without corrupting the file. [`Durability::Full`] flushes every
-//! append (one fsync each: a few hundred appends per second on an ordinary
-//! disk, which is why it is not the default). Before a checkpoint's witness
-//! is written the WAL is flushed either way, so a power cut never makes an
-//! honest log look cut short.
+//! WAL mode. An append returns once its transaction is written to the
+//! write-ahead log file, that is, handed to the operating system, not yet
+//! flushed to the disk. Precisely:
+//!
+//! - **process crash** (the writer killed, even with SIGKILL, or panicking):
+//!   every append that returned survives; the tests kill writers mid-write.
+//! - **operating-system crash or power loss**: the appends since the WAL was
+//!   last flushed to the disk may be lost, newest first (a suffix, never a
+//!   hole), and the file stays a valid database whose remaining chain
+//!   verifies. The WAL is flushed before each checkpoint's witness is
+//!   written (every 128 events and at each `Stop` and `SessionEnd`), and
+//!   whenever SQLite merges the WAL into the main file; so what a power cut
+//!   can take is, in practice, the events after the newest checkpoint (and
+//!   that checkpoint, when it was not flushed yet). Because the witness is
+//!   written only after that flush, a power cut never makes an honest log
+//!   look cut short.
+//!
+//! [`Durability::Full`] flushes every append before it returns (one fsync
+//! each: a few hundred appends per second on an ordinary disk, which is why
+//! it is not the default).
+//!
+//! A store writes the witness of its first checkpoint inside the append
+//! that made it; a store that checkpoints again (a long-lived or bulk
+//! writer) flushes and writes later witnesses on a background thread, so
+//! its appends do not wait for the disk. Such a store waits for the pending
+//! witness in [`SqliteStore::close`], on drop, in `checkpoint_now` and
+//! before its own `verify`; a failure to write one is returned by the next
+//! append or by `close` (or [`SqliteStore::flush_witness`]).
 //!
 //! A store closes without merging the WAL into the main file (that merge and
 //! its fsyncs would otherwise be paid by every hook process); the WAL is
-//! merged by SQLite as it grows and by a closing store once it passes
-//! 512 KiB. The log is therefore `audit.db` *plus* `audit.db-wal`: copy
+//! merged by SQLite as it grows (every 1000 pages), by a closing store once
+//! it passes 512 KiB, and, in a store whose witnesses are written in the
+//! background, by that background thread whenever it is idle (a passive
+//! merge on its own connection, which never blocks the appends; the
+//! appending connection's own merge then waits for 8000 pages). The log is therefore `audit.db` *plus* `audit.db-wal`: copy
 //! both, or use `warden log export`.
 //!
 //! # The interface a second backend implements
@@ -81,10 +105,12 @@
 pub mod chain;
 mod error;
 mod event;
+mod scan;
 pub mod signing;
 mod sqlite;
 mod store;
 mod time_fmt;
+mod witness_writer;
 
 #[cfg(feature = "cli")]
 pub mod cli;

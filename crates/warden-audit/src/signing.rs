@@ -217,6 +217,32 @@ impl Checkpoint {
         Ok(vk.verify(&msg, &Signature::from_bytes(&sig)).is_ok())
     }
 
+    /// [`Checkpoint::signature_valid`], reusing the decoded public key of
+    /// the previous call when the key is the same (a log's checkpoints are
+    /// normally all signed by one key, and decoding a key costs about as
+    /// much as checking a signature).
+    pub(crate) fn signature_valid_cached(
+        &self,
+        last_key: &mut Option<([u8; 32], VerifyingKey)>,
+    ) -> Result<bool, String> {
+        let mut head = [0u8; 32];
+        hex::decode_to_slice(&self.head_hash, &mut head).map_err(|e| format!("head hash: {e}"))?;
+        let mut pk = [0u8; 32];
+        hex::decode_to_slice(&self.public_key, &mut pk).map_err(|e| format!("public key: {e}"))?;
+        let mut sig = [0u8; 64];
+        hex::decode_to_slice(&self.signature, &mut sig).map_err(|e| format!("signature: {e}"))?;
+        let vk = match last_key {
+            Some((bytes, vk)) if *bytes == pk => *vk,
+            _ => {
+                let vk = VerifyingKey::from_bytes(&pk).map_err(|e| format!("public key: {e}"))?;
+                *last_key = Some((pk, vk));
+                vk
+            }
+        };
+        let msg = chain::checkpoint_message(&self.log_id, self.seq, &head, self.ts_us);
+        Ok(vk.verify(&msg, &Signature::from_bytes(&sig)).is_ok())
+    }
+
     /// The embedded public key, if it is well-formed hex.
     pub fn public_key_bytes(&self) -> Option<[u8; 32]> {
         let mut pk = [0u8; 32];

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::config::DbConfig;
-use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::chain::{self, EventFields, Hash};
@@ -19,12 +19,14 @@ use crate::error::AuditError;
 use crate::event::{
     redact_json, Decision, EventKind, NewEvent, PassThrough, Redactor, StoredEvent,
 };
-use crate::signing::{self, Checkpoint, Signer, Witness};
+use crate::scan::{self, row_fields, EVENT_COLUMNS};
+use crate::signing::{self, Checkpoint, Signer};
 use crate::store::{
-    AuditStore, BreakKind, ChainBreak, CheckpointProblem, CheckpointProblemKind, CheckpointSource,
-    EventFilter, Integrity, SessionFilter, SessionSummary, VerifyReport, WitnessStatus,
+    AuditStore, CheckpointProblem, CheckpointProblemKind, CheckpointSource, EventFilter, Integrity,
+    SessionFilter, SessionSummary, VerifyReport, WitnessStatus,
 };
 use crate::time_fmt::now_us;
+use crate::witness_writer::{self, WitnessWriter};
 
 const SCHEMA_VERSION: i64 = 1;
 
@@ -35,6 +37,10 @@ const SCHEMA_VERSION: i64 = 1;
 /// it short keeps every hook's open cheap, and only the rare close that
 /// crosses this size pays for the merge and its fsyncs.
 const WAL_MERGE_BYTES: u64 = 512 * 1024;
+
+/// From this many checkpoints on, `verify` checks their signatures on a
+/// second thread while it reads the chain (about 50 µs each).
+const SIGNATURES_IN_BACKGROUND: usize = 64;
 
 const SCHEMA: &str = "
 CREATE TABLE meta (
@@ -82,16 +88,15 @@ CREATE TABLE session_flags (
 ) STRICT;
 ";
 
-const EVENT_COLUMNS: &str = "seq, ts_us, session_id, agent, kind, cwd, tool, tool_use_id, input, \
-     decision, rule, reasons, latency_us, result, result_len, result_sha256, extra, prev_hash, hash";
-
 /// How hard an append pushes the event to the disk before it returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
     /// `synchronous=NORMAL` in WAL mode: a returned append survives the
     /// writer being killed and any other process crash; an operating-system
-    /// crash or power loss may lose the most recent appends (never corrupts
-    /// the file, never breaks the chain). The default.
+    /// crash or power loss may lose the appends made since the WAL was last
+    /// flushed (it is before every witness: in practice, the events after
+    /// the newest checkpoint), newest first; it never corrupts the file and
+    /// never breaks the chain. The default.
     #[default]
     Normal,
     /// `synchronous=FULL`: every append is flushed to stable storage before
@@ -195,6 +200,10 @@ impl std::fmt::Debug for StoreOptions {
 struct Inner {
     conn: Connection,
     signer: Option<Signer>,
+    /// Writes the witness of each checkpoint (when checkpoints are on).
+    witness: Option<WitnessWriter>,
+    /// The witness worker merges the WAL; automatic merges here are rarer.
+    merging_in_background: bool,
 }
 
 /// The SQLite-backed [`AuditStore`].
@@ -209,6 +218,16 @@ pub struct SqliteStore {
 
 impl Drop for SqliteStore {
     fn drop(&mut self) {
+        if let Some(w) = &mut self
+            .inner
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .witness
+        {
+            // The pending witness is written before the store goes away; a
+            // failure can only be seen through `close`.
+            let _ = w.close();
+        }
         if self.opts.read_only {
             return;
         }
@@ -443,8 +462,22 @@ impl SqliteStore {
             (None, None)
         };
 
+        let witness = match &witness_path {
+            Some(wp) if !opts.read_only => Some(WitnessWriter::new(witness_writer::Target {
+                db_path: path.clone(),
+                witness_path: wp.clone(),
+                sync_wal: opts.durability != Durability::Full,
+                merge_wal: true,
+            })),
+            _ => None,
+        };
         Ok(SqliteStore {
-            inner: Mutex::new(Inner { conn, signer: None }),
+            inner: Mutex::new(Inner {
+                conn,
+                signer: None,
+                witness,
+                merging_in_background: false,
+            }),
             path,
             log_id,
             opts,
@@ -554,6 +587,7 @@ impl SqliteStore {
         let prepared: Vec<Prepared> = evs.into_iter().map(|e| self.prepare(e)).collect();
         let mut guard = self.lock();
         let inner = &mut *guard;
+        Self::witness_failure(inner)?;
         if self.opts.checkpoints.enabled {
             // Loaded before the write lock, and on every append rather than
             // only when a checkpoint falls due: a missing or unreadable key
@@ -643,8 +677,21 @@ impl SqliteStore {
             };
             tx.commit().map_err(self.sql("committing the append"))?;
             if let Some(cp) = cp {
-                self.sync_wal()?;
-                self.write_witness(cp)?;
+                // The events are committed; the witness follows once the
+                // WAL holding them is flushed, off this thread.
+                if let Some(w) = &mut inner.witness {
+                    w.submit(cp)?;
+                    if w.in_background() && !inner.merging_in_background {
+                        // The worker merges the WAL now; this connection
+                        // only needs to when it grows long.
+                        inner.merging_in_background = true;
+                        let _ = inner.conn.pragma_update(
+                            None,
+                            "wal_autocheckpoint",
+                            witness_writer::BACKGROUND_MERGE_PAGES,
+                        );
+                    }
+                }
             }
         }
         Ok(stored)
@@ -665,42 +712,44 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Flushes the write-ahead log to stable storage. Called before a
-    /// witness is written: with [`Durability::Normal`] a commit is not yet
-    /// on disk, and a witness that survives a power cut while the events it
-    /// covers do not would read as a cut-off tail.
-    fn sync_wal(&self) -> Result<(), AuditError> {
-        if self.opts.durability == Durability::Full {
-            return Ok(());
-        }
-        let mut wal = self.path.clone().into_os_string();
-        wal.push("-wal");
-        match std::fs::File::open(&wal) {
-            Ok(f) => f.sync_all().map_err(|source| AuditError::Io {
-                path: PathBuf::from(wal),
-                op: "syncing",
-                source,
-            }),
-            // Merged into the main file already (SQLite synced it then).
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(source) => Err(AuditError::Io {
-                path: PathBuf::from(wal),
-                op: "opening",
-                source,
-            }),
+    /// A witness failure not yet reported, as an error (nothing is written).
+    fn witness_failure(inner: &Inner) -> Result<(), AuditError> {
+        match inner.witness.as_ref().and_then(WitnessWriter::take_error) {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
     }
 
-    fn write_witness(&self, cp: Checkpoint) -> Result<(), AuditError> {
-        if let Some(wp) = &self.witness_path {
-            let w = Witness {
-                version: 1,
-                db_path: self.path.display().to_string(),
-                checkpoint: cp,
-            };
-            signing::write_witness(wp, &w)?;
+    /// Waits until the witness of every checkpoint written through this
+    /// store is on disk, and reports a failure to write one that no call
+    /// has reported yet.
+    ///
+    /// Witnesses are written by a worker thread after the append that made
+    /// the checkpoint has returned; a failure is otherwise reported by the
+    /// next `append`, `append_batch` or `checkpoint_now` (which then writes
+    /// nothing), or by [`SqliteStore::close`].
+    pub fn flush_witness(&self) -> Result<(), AuditError> {
+        let guard = self.lock();
+        if let Some(w) = &guard.witness {
+            w.wait_idle();
         }
-        Ok(())
+        Self::witness_failure(&guard)
+    }
+
+    /// Closes the store: waits for the pending witness and reports any
+    /// failure to write it. Dropping the store also waits, but cannot
+    /// report; a process that must fail closed when the witness cannot be
+    /// written (the hook) closes its store this way.
+    pub fn close(self) -> Result<(), AuditError> {
+        let result = {
+            let mut guard = self.lock();
+            match &mut guard.witness {
+                Some(w) => w.close(),
+                None => Ok(()),
+            }
+        };
+        drop(self);
+        result
     }
 
     /// Signs the current head now (and updates the witness). Returns `None`
@@ -714,6 +763,7 @@ impl SqliteStore {
         }
         let mut guard = self.lock();
         let inner = &mut *guard;
+        Self::witness_failure(inner)?;
         self.signer(inner)?;
         let cp = {
             let tx = inner
@@ -735,8 +785,11 @@ impl SqliteStore {
             tx.commit().map_err(self.sql("committing the checkpoint"))?;
             cp
         };
-        self.sync_wal()?;
-        self.write_witness(cp.clone())?;
+        if let Some(w) = &mut inner.witness {
+            w.submit(cp.clone())?;
+            w.wait_idle();
+        }
+        Self::witness_failure(inner)?;
         Ok(Some(cp))
     }
 
@@ -762,11 +815,15 @@ impl SqliteStore {
         Ok(keys)
     }
 
+    /// Judges one checkpoint against the scanned chain. `signature` is
+    /// [`Checkpoint::signature_valid`] of it, computed beforehand (on another
+    /// thread while the chain was scanned).
     fn check_checkpoint(
         &self,
         conn: &Connection,
         cp: &Checkpoint,
-        last_seq: u64,
+        signature: Result<bool, String>,
+        scan: &scan::Scan,
         trusted: &HashSet<[u8; 32]>,
     ) -> Result<Option<CheckpointProblemKind>, AuditError> {
         if cp.log_id != self.log_id {
@@ -774,7 +831,7 @@ impl SqliteStore {
                 log_id: cp.log_id.clone(),
             }));
         }
-        match cp.signature_valid() {
+        match signature {
             Err(detail) => return Ok(Some(CheckpointProblemKind::Malformed { detail })),
             Ok(false) => return Ok(Some(CheckpointProblemKind::BadSignature)),
             Ok(true) => {}
@@ -787,21 +844,27 @@ impl SqliteStore {
                 }));
             }
         }
-        if cp.seq > last_seq {
+        if cp.seq > scan.last_seq {
             return Ok(Some(CheckpointProblemKind::Truncated {
                 signed_seq: cp.seq,
-                last_seq,
+                last_seq: scan.last_seq,
             }));
         }
-        let actual: Option<Vec<u8>> = conn
-            .query_row(
-                "SELECT hash FROM events WHERE seq = ?1",
-                [i64_of(cp.seq)],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(self.sql("reading a checkpointed event"))?;
-        let actual = actual.map(hex::encode).unwrap_or_default();
+        let actual = match scan.heads.get(&cp.seq) {
+            Some(h) => hex::encode(h),
+            // No event with that seq was scanned (deleted), or its hash was
+            // not a blob: read it the plain way, in the same snapshot.
+            None => conn
+                .query_row(
+                    "SELECT hash FROM events WHERE seq = ?1",
+                    [i64_of(cp.seq)],
+                    |r| r.get::<_, Vec<u8>>(0),
+                )
+                .optional()
+                .map_err(self.sql("reading a checkpointed event"))?
+                .map(hex::encode)
+                .unwrap_or_default(),
+        };
         if actual != cp.head_hash {
             return Ok(Some(CheckpointProblemKind::HeadMismatch {
                 signed: cp.head_hash.clone(),
@@ -814,12 +877,23 @@ impl SqliteStore {
     fn verify_inner(&self) -> Result<VerifyReport, AuditError> {
         let trusted = self.trusted_keys()?;
         let guard = self.lock();
+        if let Some(w) = &guard.witness {
+            // This store's own checkpoints are witnessed before it looks.
+            w.wait_idle();
+        }
+        // Read before the log: a witness is written only after the events
+        // it covers were committed, so every snapshot taken after this read
+        // holds them, even while other processes keep appending.
+        let witness = match &self.witness_path {
+            None => None,
+            Some(wp) => Some(signing::read_witness(wp)?),
+        };
         let conn = &guard.conn;
         // One read transaction: the chain and the checkpoints are read from
         // the same snapshot while other processes keep appending.
         conn.execute_batch("BEGIN DEFERRED")
             .map_err(self.sql("starting the read"))?;
-        let result = self.verify_snapshot(conn, &trusted);
+        let result = self.verify_snapshot(conn, &trusted, witness);
         let _ = conn.execute_batch("COMMIT");
         result
     }
@@ -828,6 +902,7 @@ impl SqliteStore {
         &self,
         conn: &Connection,
         trusted: &HashSet<[u8; 32]>,
+        witness: Option<Option<signing::Witness>>,
     ) -> Result<VerifyReport, AuditError> {
         let integrity = match self.opts.integrity_check {
             IntegrityCheck::Skip => Integrity::Skipped,
@@ -853,13 +928,47 @@ impl SqliteStore {
             }
         };
 
-        let scan = scan_chain(conn, &self.log_id).map_err(self.sql("reading events"))?;
-
         let checkpoints = read_checkpoints(conn).map_err(self.sql("reading checkpoints"))?;
+        let witness_cp = witness
+            .as_ref()
+            .and_then(|w| w.as_ref())
+            .map(|w| &w.checkpoint);
+        let mut want_heads: Vec<u64> = checkpoints
+            .iter()
+            .chain(witness_cp)
+            .map(|cp| cp.seq)
+            .collect();
+        want_heads.sort_unstable();
+        want_heads.dedup();
+        // Signatures are checked on another thread while the chain is read.
+        let (scan, mut signatures) = std::thread::scope(|s| {
+            let check_all = || {
+                let mut key = None;
+                checkpoints
+                    .iter()
+                    .map(|cp| cp.signature_valid_cached(&mut key))
+                    .collect::<Vec<_>>()
+            };
+            let sigs = if checkpoints.len() >= SIGNATURES_IN_BACKGROUND {
+                Some(s.spawn(check_all))
+            } else {
+                None
+            };
+            let scan = scan::scan_chain(conn, &self.log_id, &want_heads);
+            let sigs = match sigs {
+                Some(h) => h
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                None => check_all(),
+            };
+            (scan, sigs)
+        });
+        let scan = scan.map_err(self.sql("reading events"))?;
+
         let mut problems = Vec::new();
         let mut anchored: Option<u64> = None;
-        for cp in &checkpoints {
-            match self.check_checkpoint(conn, cp, scan.last_seq, trusted)? {
+        for (cp, sig) in checkpoints.iter().zip(signatures.drain(..)) {
+            match self.check_checkpoint(conn, cp, sig, &scan, trusted)? {
                 Some(kind) => problems.push(CheckpointProblem {
                     source: CheckpointSource::Log,
                     seq: cp.seq,
@@ -868,13 +977,14 @@ impl SqliteStore {
                 None => anchored = anchored.max(Some(cp.seq)),
             }
         }
-        let witness = match &self.witness_path {
+        let witness = match witness {
             None => WitnessStatus::Disabled,
-            Some(wp) => match signing::read_witness(wp)? {
+            Some(w) => match w {
                 None => WitnessStatus::Missing,
                 Some(w) => {
                     let cp = w.checkpoint;
-                    match self.check_checkpoint(conn, &cp, scan.last_seq, trusted)? {
+                    let sig = cp.signature_valid();
+                    match self.check_checkpoint(conn, &cp, sig, &scan, trusted)? {
                         Some(kind) => {
                             problems.push(CheckpointProblem {
                                 source: CheckpointSource::Witness,
@@ -1011,153 +1121,6 @@ fn read_checkpoints(conn: &Connection) -> rusqlite::Result<Vec<Checkpoint>> {
         })
     })?;
     rows.collect()
-}
-
-struct Scan {
-    events: u64,
-    last_seq: u64,
-    head: Hash,
-    first_break: Option<ChainBreak>,
-    broken_links: u64,
-}
-
-/// Reads a column strictly as the type the schema promises.
-fn text<'a>(v: ValueRef<'a>, name: &str) -> Result<&'a str, String> {
-    match v {
-        ValueRef::Text(t) => std::str::from_utf8(t).map_err(|_| format!("{name} is not UTF-8")),
-        other => Err(format!("{name} is {:?}, not text", other.data_type())),
-    }
-}
-
-fn opt_text<'a>(v: ValueRef<'a>, name: &str) -> Result<Option<&'a str>, String> {
-    match v {
-        ValueRef::Null => Ok(None),
-        other => text(other, name).map(Some),
-    }
-}
-
-fn opt_u64(v: ValueRef<'_>, name: &str) -> Result<Option<u64>, String> {
-    match v {
-        ValueRef::Null => Ok(None),
-        ValueRef::Integer(i) => u64::try_from(i)
-            .map(Some)
-            .map_err(|_| format!("{name} is negative")),
-        other => Err(format!("{name} is {:?}, not an integer", other.data_type())),
-    }
-}
-
-fn hash32(v: ValueRef<'_>, name: &str) -> Result<Hash, String> {
-    match v {
-        ValueRef::Blob(b) => b
-            .try_into()
-            .map_err(|_| format!("{name} is {} bytes, not 32", b.len())),
-        other => Err(format!("{name} is {:?}, not a blob", other.data_type())),
-    }
-}
-
-/// Decodes a row into the hashed fields plus its stored links.
-fn row_fields<'a>(row: &'a rusqlite::Row<'a>) -> Result<(EventFields<'a>, Hash, Hash), String> {
-    let g = |i: usize| row.get_ref(i).map_err(|e| e.to_string());
-    let seq = match g(0)? {
-        ValueRef::Integer(i) => u64::try_from(i).map_err(|_| "seq is negative".to_string())?,
-        other => return Err(format!("seq is {:?}", other.data_type())),
-    };
-    let ts_us = match g(1)? {
-        ValueRef::Integer(i) => i,
-        other => return Err(format!("ts_us is {:?}", other.data_type())),
-    };
-    let result_sha256 = match g(15)? {
-        ValueRef::Null => None,
-        ValueRef::Blob(b) => Some(b),
-        other => return Err(format!("result_sha256 is {:?}", other.data_type())),
-    };
-    let fields = EventFields {
-        seq,
-        ts_us,
-        session_id: text(g(2)?, "session_id")?,
-        agent: text(g(3)?, "agent")?,
-        kind: text(g(4)?, "kind")?,
-        cwd: text(g(5)?, "cwd")?,
-        tool: opt_text(g(6)?, "tool")?,
-        tool_use_id: opt_text(g(7)?, "tool_use_id")?,
-        input: text(g(8)?, "input")?,
-        decision: opt_text(g(9)?, "decision")?,
-        rule: opt_text(g(10)?, "rule")?,
-        reasons: text(g(11)?, "reasons")?,
-        latency_us: opt_u64(g(12)?, "latency_us")?,
-        result: opt_text(g(13)?, "result")?,
-        result_len: opt_u64(g(14)?, "result_len")?,
-        result_sha256,
-        extra: text(g(16)?, "extra")?,
-    };
-    Ok((
-        fields,
-        hash32(g(17)?, "prev_hash")?,
-        hash32(g(18)?, "hash")?,
-    ))
-}
-
-fn scan_chain(conn: &Connection, log_id: &str) -> rusqlite::Result<Scan> {
-    let mut stmt = conn.prepare(&format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY seq"))?;
-    let mut rows = stmt.query([])?;
-    let mut scan = Scan {
-        events: 0,
-        last_seq: 0,
-        head: chain::genesis_hash(log_id),
-        first_break: None,
-        broken_links: 0,
-    };
-    let mut expected_seq: u64 = 1;
-    while let Some(row) = rows.next()? {
-        scan.events += 1;
-        let stored_seq = match row.get_ref(0)? {
-            ValueRef::Integer(i) => u64::try_from(i).unwrap_or(0),
-            _ => 0,
-        };
-        let brk = match row_fields(row) {
-            Err(detail) => {
-                scan.head = [0; 32];
-                Some(BreakKind::Malformed { detail })
-            }
-            Ok((fields, prev, stored)) => {
-                let recomputed = chain::event_hash(log_id, &fields, &prev);
-                let b = if fields.seq != expected_seq {
-                    Some(BreakKind::SeqGap {
-                        expected: expected_seq,
-                        found: fields.seq,
-                    })
-                } else if prev != scan.head {
-                    Some(BreakKind::PrevLinkMismatch {
-                        expected: hex::encode(scan.head),
-                        found: hex::encode(prev),
-                    })
-                } else if recomputed != stored {
-                    Some(BreakKind::HashMismatch {
-                        stored: hex::encode(stored),
-                        recomputed: hex::encode(recomputed),
-                    })
-                } else {
-                    None
-                };
-                // Each link is judged against its stored neighbour, so one
-                // edit counts once and the scan resynchronises after it.
-                scan.head = stored;
-                b
-            }
-        };
-        if let Some(kind) = brk {
-            scan.broken_links += 1;
-            if scan.first_break.is_none() {
-                scan.first_break = Some(ChainBreak {
-                    seq: stored_seq,
-                    kind,
-                });
-            }
-        }
-        scan.last_seq = stored_seq;
-        expected_seq = stored_seq.saturating_add(1);
-    }
-    Ok(scan)
 }
 
 fn decode_event(row: &rusqlite::Row<'_>) -> Result<StoredEvent, String> {

@@ -560,6 +560,125 @@ fn checkpoints_are_written_every_n_events_and_at_session_end() {
 }
 
 #[test]
+fn a_long_lived_writer_keeps_the_witness_current() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    let mut o = opts(dir.path());
+    o.checkpoints.every = 4;
+    let store = SqliteStore::open(&path, o.clone()).unwrap();
+    for i in 1..=40 {
+        store.append(event("s", i)).unwrap();
+    }
+    // Later witnesses are written in the background; verify waits for them.
+    let r = store.verify().unwrap();
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(r.witness, WitnessStatus::Ok { seq: 40 });
+    for i in 41..=44 {
+        store.append(event("s", i)).unwrap();
+    }
+    // Dropping the store waits for the last one.
+    drop(store);
+    let r = SqliteStore::open(&path, o).unwrap().verify().unwrap();
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(r.witness, WitnessStatus::Ok { seq: 44 });
+}
+
+#[test]
+fn a_witness_that_cannot_be_written_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    let mut o = opts(dir.path());
+    o.checkpoints.every = 2;
+    let store = SqliteStore::open(&path, o.clone()).unwrap();
+    store.append(event("s", 1)).unwrap();
+    store.append(event("s", 2)).unwrap();
+    let wp = store.witness_path().unwrap().to_owned();
+    assert!(
+        wp.is_file(),
+        "the first witness is written inside the append"
+    );
+    // A directory where the witness goes: replacing it fails, even as root.
+    std::fs::remove_file(&wp).unwrap();
+    std::fs::create_dir_all(wp.join("blocker")).unwrap();
+
+    // The first checkpoint of a store (a hook's only append) fails its append.
+    let fresh = SqliteStore::open(&path, o.clone()).unwrap();
+    fresh.append(event("s", 3)).unwrap();
+    match fresh.append(event("s", 4)) {
+        Err(AuditError::Witness { .. }) => {}
+        other => panic!("expected a witness error, got {other:?}"),
+    }
+    drop(fresh);
+
+    // A later one, written in the background, is reported afterwards.
+    store.append(event("s", 5)).unwrap();
+    store.append(event("s", 6)).unwrap();
+    match store.flush_witness() {
+        Err(AuditError::Witness { .. }) => {}
+        other => panic!("expected a witness error, got {other:?}"),
+    }
+    store.flush_witness().unwrap();
+    store.append(event("s", 7)).unwrap();
+    store.append(event("s", 8)).unwrap();
+    match store.close() {
+        Err(AuditError::Witness { .. }) => {}
+        other => panic!("expected a witness error, got {other:?}"),
+    }
+    // Every event was committed all the same.
+    std::fs::remove_dir_all(&wp).unwrap();
+    let r = SqliteStore::open(&path, o).unwrap().verify().unwrap();
+    assert_eq!(r.events, 8);
+    assert!(r.first_break.is_none(), "{r:?}");
+}
+
+/// Large enough that the hashing is spread over threads (batches of 1024).
+#[test]
+fn verify_of_a_large_log_names_the_first_break_and_counts_every_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    let store = open(dir.path());
+    store
+        .append_batch((1..=5000).map(|i| event("s", i)).collect())
+        .unwrap();
+    let r = store.verify().unwrap();
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!((r.events, r.broken_links), (5000, 0));
+    drop(store);
+
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch(
+        "UPDATE events SET input = '{\"n\":1}' WHERE seq IN (1500, 4100); \
+         UPDATE events SET prev_hash = zeroblob(32), input = '[]' WHERE seq = 3000; \
+         DELETE FROM events WHERE seq = 4500;",
+    )
+    .unwrap();
+    drop(c);
+    let r = open(dir.path()).verify().unwrap();
+    // 1500 and 4100: content; 3000: link (one break although its content
+    // changed too); 4501: numbering.
+    assert_eq!(r.broken_links, 4, "{r:?}");
+    let b = r.first_break.as_ref().unwrap();
+    assert_eq!(b.seq, 1500);
+    assert!(
+        matches!(b.kind, warden_audit::BreakKind::HashMismatch { .. }),
+        "{b:?}"
+    );
+
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch("UPDATE events SET prev_hash = zeroblob(32) WHERE seq = 1200")
+        .unwrap();
+    drop(c);
+    let r = open(dir.path()).verify().unwrap();
+    assert_eq!(r.broken_links, 5, "{r:?}");
+    let b = r.first_break.as_ref().unwrap();
+    assert_eq!(b.seq, 1200);
+    assert!(
+        matches!(b.kind, warden_audit::BreakKind::PrevLinkMismatch { .. }),
+        "{b:?}"
+    );
+}
+
+#[test]
 fn cut_off_tail_is_detected_through_the_witness_even_without_db_checkpoints() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.db");
