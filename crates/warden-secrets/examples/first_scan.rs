@@ -1,0 +1,40 @@
+//! What a fresh hook process pays for secret scanning: the first `Scanner::builtin()` and
+//! one scan of a ~200-byte Bash command, timed inside the process, plus a whole-process
+//! figure when run under a process timer.
+//!
+//! cargo run --release -p warden-secrets --example first_scan            # prints the times
+//! cargo run --release -p warden-secrets --example first_scan -- --quiet # for hyperfine
+//! cargo run --release -p warden-secrets --example first_scan -- --noop  # the baseline process
+
+use std::time::Instant;
+
+use warden_secrets::Scanner;
+
+/// A ~200-byte command of the kind a coding agent runs, with trigger words (`token`,
+/// `password`, `https://`) but no secret: the common case in a hook.
+const COMMAND: &str = "cd /srv/app && export API_BASE=https://api.internal.example.org/v2 && \
+    curl -sS -H \"Authorization: Bearer $SERVICE_TOKEN\" \"$API_BASE/users?limit=50\" | \
+    jq '.items[] | {id, name}' > users.json && git status";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--noop") {
+        return;
+    }
+    let quiet = args.iter().any(|a| a == "--quiet");
+    let t0 = Instant::now();
+    let scanner = Scanner::builtin();
+    let t1 = Instant::now();
+    let findings = scanner.scan(std::hint::black_box(COMMAND));
+    let t2 = Instant::now();
+    assert!(findings.is_empty(), "unexpected finding: {findings:?}");
+    if !quiet {
+        println!(
+            "first Scanner::builtin(): {:>8.1} µs\nfirst scan ({} bytes):   {:>8.1} µs\ntotal:                    {:>8.1} µs",
+            (t1 - t0).as_secs_f64() * 1e6,
+            COMMAND.len(),
+            (t2 - t1).as_secs_f64() * 1e6,
+            (t2 - t0).as_secs_f64() * 1e6,
+        );
+    }
+}
