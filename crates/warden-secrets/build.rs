@@ -125,7 +125,7 @@ fn all_keyword_bounded(hir: &Hir, keywords: &[String], prefix: bool) -> bool {
         })
         .limit_class(16)
         .limit_literal_len(64)
-        .limit_total(1 << 14)
+        .limit_total(1 << 16)
         .extract(hir);
     let Some(lits) = seq.literals() else {
         return false;
@@ -154,8 +154,9 @@ fn all_keyword_bounded(hir: &Hir, keywords: &[String], prefix: bool) -> bool {
 /// - when every match of `e(j-1)` ends with a keyword, the keyword occurrence at its end is
 ///   followed by a match of `ej .. en`: the gate is `(?i:keyword|..) ej .. en`.
 ///
-/// The smallest such `j` wins (the longest gate). `None` when no `j` qualifies.
-fn anchored_gate(pattern: &str, keywords: &[String]) -> Option<String> {
+/// The smallest such `j` wins (the longest gate). `None` when no `j` qualifies; else the
+/// gate and whether `j = 0` (every match of the rule starts at a keyword occurrence).
+fn anchored_gate(pattern: &str, keywords: &[String]) -> Option<(String, bool)> {
     let keywords: Vec<String> = keywords
         .iter()
         .map(|k| k.to_ascii_lowercase())
@@ -185,10 +186,10 @@ fn anchored_gate(pattern: &str, keywords: &[String]) -> Option<String> {
     for j in 0..parts.len() {
         let rest = Hir::concat(parts[j..].to_vec());
         if all_keyword_bounded(&rest, &keywords, true) {
-            return Some(rest.to_string());
+            return Some((rest.to_string(), j == 0));
         }
         if j > 0 && all_keyword_bounded(&parts[j - 1], &keywords, false) {
-            return Some(format!("{alternation}(?:{rest})"));
+            return Some((format!("{alternation}(?:{rest})"), false));
         }
     }
     None
@@ -409,11 +410,15 @@ fn main() {
         let relaxed = r.regex.as_deref().and_then(|p| gate_for(&r.id, p));
         // The anchored gate where there is one; else the gate as an unanchored DFA (the
         // scanner uses the first that loads, so the second is not stored).
-        let anchored = relaxed
+        let anchored_gate = relaxed
             .as_deref()
             .or(r.regex.as_deref())
-            .and_then(|p| anchored_gate(p, &r.keywords))
-            .and_then(|p| gate_dfa(&p, true))
+            .and_then(|p| anchored_gate(p, &r.keywords));
+        let starts_at_keyword = anchored_gate
+            .as_ref()
+            .is_some_and(|(_, at_start)| *at_start);
+        let anchored = anchored_gate
+            .and_then(|(p, _)| gate_dfa(&p, true))
             .map(&mut put);
         let dfa = if anchored.is_some() {
             None
@@ -433,7 +438,7 @@ fn main() {
         writeln!(
             o,
             "    StaticRule {{ id: {:?}, description: {:?}, regex: {:?}, gate: {:?}, \
-             gate_dfa: {:?}, anchored_gate_dfa: {:?}, secret_group: {:?}, entropy: {:?}, keywords: &{:?}, path: {:?}, \
+             gate_dfa: {:?}, anchored_gate_dfa: {:?}, starts_at_keyword: {}, secret_group: {:?}, entropy: {:?}, keywords: &{:?}, path: {:?}, \
              generic: {}, line_local: {} }},",
             r.id,
             r.description,
@@ -441,6 +446,7 @@ fn main() {
             gate,
             dfa,
             anchored,
+            starts_at_keyword,
             r.secret_group,
             r.entropy,
             r.keywords,

@@ -101,6 +101,9 @@ pub(crate) struct StaticRule {
     /// The anchored gate (see build.rs), run from each keyword occurrence: a dense DFA
     /// with anchored start states, `(offset, length)` in [`GATE_DFAS`].
     pub anchored_gate_dfa: Option<(usize, usize)>,
+    /// Every match of the regex starts where one of the rule's keywords starts (see
+    /// build.rs): the regex can run anchored at the keyword occurrences only.
+    pub starts_at_keyword: bool,
     pub secret_group: Option<usize>,
     pub entropy: Option<f32>,
     pub keywords: &'static [&'static str],

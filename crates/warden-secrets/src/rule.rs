@@ -450,6 +450,15 @@ impl Rule {
         }
     }
 
+    /// True when every match of the rule starts where one of its keywords starts (a
+    /// built-in rule whose regex begins with its keywords; see build.rs).
+    pub fn starts_at_keyword(&self) -> bool {
+        match &self.source {
+            Source::Builtin(r, _) => r.starts_at_keyword,
+            Source::User(..) => false,
+        }
+    }
+
     /// The keywords of a user rule (built-in keywords live in the compiled-in automaton).
     pub fn user_keywords(&self) -> &[String] {
         match &self.source {

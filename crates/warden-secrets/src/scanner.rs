@@ -388,9 +388,10 @@ impl Scanner {
                     range: 0..0,
                     entropy: None,
                 }),
-                Needed::Run(re, windows) => {
-                    for w in windows {
-                        self.run_rule(i, rule, re, path, hay, w, &mut raw);
+                Needed::Run(re, runs) => {
+                    for run in runs {
+                        let starts = run.starts.as_deref();
+                        self.run_rule(i, rule, re, path, hay, run.window, starts, &mut raw);
                     }
                 }
             }
@@ -398,6 +399,10 @@ impl Scanner {
         raw
     }
 
+    #[allow(clippy::too_many_arguments)]
+    /// Runs `re` over `hay[window]`: everywhere (`starts`: `None`), or anchored at each
+    /// of `starts` (a rule whose matches all start at a keyword occurrence: the same
+    /// matches, found without reading the text between them).
     #[allow(clippy::too_many_arguments)]
     fn run_rule(
         &self,
@@ -407,57 +412,97 @@ impl Scanner {
         path: Option<&str>,
         hay: &[u8],
         window: Range<usize>,
+        starts: Option<&[usize]>,
         raw: &mut Vec<Raw>,
     ) {
         let offset = window.start;
         let sub = &hay[window];
-        for caps in re.captures_iter(sub) {
-            let Some(whole) = caps.get_match() else {
-                continue;
-            };
-            let secret = match rule.secret_group() {
-                Some(g) if g > 0 => caps.get_group(g),
-                _ => (1..caps.group_len())
-                    .find_map(|g| caps.get_group(g))
-                    .or(Some(whole.span())),
-            };
-            let Some(secret) = secret else { continue };
-            let value = &sub[secret.range()];
-            if value.is_empty() || is_placeholder(value) {
-                continue;
+        match starts {
+            None => {
+                for caps in re.captures_iter(sub) {
+                    self.take(i, rule, path, hay, offset, &caps, raw);
+                }
             }
-            if rule.generic() && looks_like_code(value) {
-                continue;
+            Some(starts) => {
+                use regex_automata::{Anchored, Input};
+                let mut caps = re.create_captures();
+                // Matches do not overlap: the next one starts at or after this end.
+                let mut next = 0;
+                for &at in starts {
+                    let at = at - offset;
+                    if at < next {
+                        continue;
+                    }
+                    re.search_captures(
+                        &Input::new(sub).range(at..).anchored(Anchored::Yes),
+                        &mut caps,
+                    );
+                    if let Some(m) = caps.get_match() {
+                        next = m.end().max(at + 1);
+                        self.take(i, rule, path, hay, offset, &caps, raw);
+                    }
+                }
             }
-            let entropy = shannon(value);
-            if rule
-                .entropy()
-                .is_some_and(|floor| entropy < entropy_floor(floor, value))
-            {
-                continue;
-            }
-            let line = line_span(hay, offset + whole.start(), offset + whole.end());
-            if ALLOW_MARKERS
-                .iter()
-                .any(|m| memchr::memmem::find(line, m.as_bytes()).is_some())
-            {
-                continue;
-            }
-            let c = Candidate {
-                secret: value,
-                whole: &sub[whole.range()],
-                line,
-                path,
-            };
-            if self.allowed(rule, &c) {
-                continue;
-            }
-            raw.push(Raw {
-                rule: i,
-                range: offset + secret.start..offset + secret.end,
-                entropy: Some(entropy),
-            });
         }
+    }
+
+    /// Checks one match of rule `i` in `hay[offset..]` and keeps it unless a filter or an
+    /// allowlist drops it.
+    #[allow(clippy::too_many_arguments)]
+    fn take(
+        &self,
+        i: u32,
+        rule: &Rule,
+        path: Option<&str>,
+        hay: &[u8],
+        offset: usize,
+        caps: &regex_automata::util::captures::Captures,
+        raw: &mut Vec<Raw>,
+    ) {
+        let sub = &hay[offset..];
+        let Some(whole) = caps.get_match() else {
+            return;
+        };
+        let secret = match rule.secret_group() {
+            Some(g) if g > 0 => caps.get_group(g),
+            _ => (1..caps.group_len())
+                .find_map(|g| caps.get_group(g))
+                .or(Some(whole.span())),
+        };
+        let Some(secret) = secret else { return };
+        let value = &sub[secret.range()];
+        // Cheapest filter first (they only ever drop a match, so their order is free).
+        if value.is_empty() || (rule.generic() && looks_like_code(value)) || is_placeholder(value) {
+            return;
+        }
+        let entropy = shannon(value);
+        if rule
+            .entropy()
+            .is_some_and(|floor| entropy < entropy_floor(floor, value))
+        {
+            return;
+        }
+        let line = line_span(hay, offset + whole.start(), offset + whole.end());
+        if ALLOW_MARKERS
+            .iter()
+            .any(|m| memchr::memmem::find(line, m.as_bytes()).is_some())
+        {
+            return;
+        }
+        let c = Candidate {
+            secret: value,
+            whole: &sub[whole.range()],
+            line,
+            path,
+        };
+        if self.allowed(rule, &c) {
+            return;
+        }
+        raw.push(Raw {
+            rule: i,
+            range: offset + secret.start..offset + secret.end,
+            entropy: Some(entropy),
+        });
     }
 
     fn allowed(&self, rule: &Rule, c: &Candidate<'_>) -> bool {
@@ -537,38 +582,65 @@ enum Needed<'a> {
     /// The regex does not compile.
     Broken,
     /// Run the regex over these windows.
-    Run(&'a RuleRegex, Vec<Range<usize>>),
+    Run(&'a RuleRegex, Vec<Run>),
+}
+
+/// A window to run a rule's regex over, everywhere in it or anchored at `starts`.
+struct Run {
+    window: Range<usize>,
+    starts: Option<Vec<usize>>,
 }
 
 /// Where a rule must run: the lines around its keyword hits (line-local rules) or the
 /// whole text, less the windows in which its gate finds nothing. The gate matches wherever
-/// the regex matches (see build.rs), on the same window, so this drops no match.
-/// `positions`: where the rule's keywords start, sorted.
+/// the regex matches (see build.rs), on the same window, so this drops no match. A rule
+/// whose matches all start at a keyword runs anchored at the keyword occurrences from
+/// which its gate matches. `positions`: where the rule's keywords start, sorted.
 fn plan<'a>(rule: &'a Rule, hay: &[u8], positions: &[usize], gates: bool) -> Needed<'a> {
     if !rule.has_regex() {
         return Needed::PathOnly;
     }
-    let mut windows = if rule.line_local() && !positions.is_empty() {
+    let windows = if rule.line_local() && !positions.is_empty() {
         line_windows(hay, positions)
     } else {
         let whole = 0..hay.len();
         vec![whole]
     };
-    let gate = rule.gate();
-    if gates && !matches!(gate, Gate::Open) {
-        windows.retain(|w| {
-            let from = positions.partition_point(|&p| p < w.start);
-            let to = positions.partition_point(|&p| p < w.end);
-            gate.may_match(hay, w.clone(), &positions[from..to])
-        });
-        if windows.is_empty() {
-            return Needed::Nothing;
+    let gate = if gates { rule.gate() } else { &Gate::Open };
+    let anchored = gates && rule.starts_at_keyword() && !positions.is_empty();
+    let mut runs = Vec::with_capacity(windows.len());
+    for w in windows {
+        let from = positions.partition_point(|&p| p < w.start);
+        let to = positions.partition_point(|&p| p < w.end);
+        let starts = &positions[from..to];
+        match gate {
+            Gate::Anchored(_) if anchored => {
+                let kept: Vec<usize> = starts
+                    .iter()
+                    .copied()
+                    .filter(|&p| gate.may_match(hay, w.clone(), &[p]))
+                    .collect();
+                if !kept.is_empty() {
+                    runs.push(Run {
+                        window: w,
+                        starts: Some(kept),
+                    });
+                }
+            }
+            _ if gate.may_match(hay, w.clone(), starts) => runs.push(Run {
+                window: w,
+                starts: anchored.then(|| starts.to_vec()),
+            }),
+            _ => {}
         }
+    }
+    if runs.is_empty() {
+        return Needed::Nothing;
     }
     match rule.regex() {
         None => Needed::PathOnly,
         Some(Err(_)) => Needed::Broken,
-        Some(Ok(re)) => Needed::Run(re, windows),
+        Some(Ok(re)) => Needed::Run(re, runs),
     }
 }
 
