@@ -230,8 +230,11 @@ fn gate_dfa(pattern: &str, anchored: bool) -> Option<Vec<u8>> {
     (bytes.len() <= GATE_DFA_LIMIT).then(|| bytes.to_vec())
 }
 
+/// Entries in the keyword transition table (ids are u16).
+const TRANS_LEN: usize = 1 << 16;
+
 /// The keyword automaton: a DFA over byte classes, states renumbered so that every state
-/// at which a keyword ends has an id >= `first_match`.
+/// at which a keyword ends comes at or after state `first_match`.
 struct Dfa {
     classes: [u8; 256],
     stride: usize,
@@ -320,11 +323,14 @@ fn build_dfa(keywords: &[String]) -> Dfa {
     for (new, &old) in order.iter().enumerate() {
         new_id[old] = new;
     }
-    assert!(n <= u16::MAX as usize, "too many keyword states");
-    let mut trans = vec![0u16; n * stride];
+    // State ids are premultiplied by the stride (the id of a state is the index of its
+    // row), and the table is padded to 65536 entries, so that the run-time walk indexes
+    // it with a masked u16 and needs no bounds check.
+    assert!(n * stride <= TRANS_LEN, "too many keyword states");
+    let mut trans = vec![0u16; TRANS_LEN];
     for (new, &old) in order.iter().enumerate() {
         for c in 0..stride {
-            trans[new * stride + c] = new_id[delta[old * stride + c]] as u16;
+            trans[new * stride + c] = (new_id[delta[old * stride + c]] * stride) as u16;
         }
     }
     let mut match_at = vec![0u32];
@@ -509,7 +515,13 @@ fn main() {
     writeln!(
         o,
         "pub(crate) const FIRST_MATCH: usize = {};",
-        dfa.first_match
+        dfa.first_match * dfa.stride
+    )
+    .unwrap();
+    writeln!(
+        o,
+        "pub(crate) const MAX_KEYWORD_LEN: usize = {};",
+        keywords.iter().map(String::len).max().unwrap_or(0)
     )
     .unwrap();
     writeln!(

@@ -157,20 +157,96 @@ pub(crate) fn gate_dfa(at_len: Option<(usize, usize)>) -> Option<dense::DFA<&'st
     dense::DFA::from_bytes(bytes).ok().map(|(dfa, _)| dfa)
 }
 
+/// Texts at least this long are walked in [`LANES`] pieces side by side.
+const LANES_MIN: usize = 2048;
+/// Pieces walked side by side: one walk is a chain of dependent loads, several keep the
+/// core busy.
+const LANES: usize = 4;
+
+/// The state after `state` reads `b`. States are premultiplied row offsets below 65536
+/// and the table has 65536 entries (see build.rs), so the mask costs the bounds check.
+#[inline(always)]
+fn step(state: usize, b: u8) -> usize {
+    use generated::{CLASSES, TRANS};
+    usize::from(TRANS[(state + usize::from(CLASSES[usize::from(b)])) & (TRANS.len() - 1)])
+}
+
+/// Reports the keywords that end at `end` in state `state` (a match state).
+#[inline]
+fn report(state: usize, end: usize, on_hit: &mut impl FnMut(usize, usize)) {
+    use generated::{FIRST_MATCH, KEYWORD_LENS, MATCHES, MATCH_AT, STRIDE};
+    let m = (state - FIRST_MATCH) / STRIDE;
+    for &k in &MATCHES[MATCH_AT[m] as usize..MATCH_AT[m + 1] as usize] {
+        let k = usize::from(k);
+        on_hit(k, end - usize::from(KEYWORD_LENS[k]));
+    }
+}
+
+/// Walks `hay[from..to]` from `state`, reporting keywords that end after `keep_after`;
+/// returns the last state.
+fn walk(
+    hay: &[u8],
+    from: usize,
+    to: usize,
+    mut state: usize,
+    keep_after: usize,
+    on_hit: &mut impl FnMut(usize, usize),
+) -> usize {
+    for (i, &b) in hay[from..to].iter().enumerate() {
+        state = step(state, b);
+        if state >= generated::FIRST_MATCH && from + i + 1 > keep_after {
+            report(state, from + i + 1, on_hit);
+        }
+    }
+    state
+}
+
 /// Every occurrence of every built-in keyword in `hay`, ASCII case-insensitively, as
-/// `(keyword index, start)`, in order of the keyword's end. One table lookup per byte.
+/// `(keyword index, start)`, in no particular order. One table lookup per byte.
+///
+/// A long text is cut into [`LANES`] pieces walked in one loop. A walk started anywhere
+/// reports every keyword that starts at or after its first byte (the state it reaches
+/// holds the longest suffix of what it read that begins a keyword), so each lane but the
+/// first starts [`generated::MAX_KEYWORD_LEN`] bytes before its piece and keeps only the
+/// keywords that end inside its piece.
 pub(crate) fn keyword_hits(hay: &[u8], mut on_hit: impl FnMut(usize, usize)) {
-    use generated::{CLASSES, FIRST_MATCH, KEYWORD_LENS, MATCHES, MATCH_AT, STRIDE, TRANS};
-    let mut state = 0usize;
-    for (i, &b) in hay.iter().enumerate() {
-        state = TRANS[state * STRIDE + CLASSES[b as usize] as usize] as usize;
-        if state >= FIRST_MATCH {
-            let m = state - FIRST_MATCH;
-            for &k in &MATCHES[MATCH_AT[m] as usize..MATCH_AT[m + 1] as usize] {
-                let k = k as usize;
-                on_hit(k, i + 1 - KEYWORD_LENS[k] as usize);
+    use generated::{FIRST_MATCH, MAX_KEYWORD_LEN};
+    let n = hay.len();
+    if n < LANES_MIN {
+        walk(hay, 0, n, 0, 0, &mut on_hit);
+        return;
+    }
+    // Lane j keeps the keywords that end in (lo[j], hi[j]] and starts reading at from[j].
+    let chunk = n / LANES;
+    let lo: [usize; LANES] = std::array::from_fn(|j| j * chunk);
+    let hi: [usize; LANES] = std::array::from_fn(|j| if j + 1 == LANES { n } else { lo[j + 1] });
+    let from: [usize; LANES] = std::array::from_fn(|j| lo[j].saturating_sub(MAX_KEYWORD_LEN));
+    // Lane 0 is the shortest: all lanes walk that many bytes together, then each finishes
+    // alone.
+    let steps = hi[0] - from[0];
+    let mut s = [0usize; LANES];
+    let (l0, l1, l2, l3) = (
+        &hay[from[0]..from[0] + steps],
+        &hay[from[1]..from[1] + steps],
+        &hay[from[2]..from[2] + steps],
+        &hay[from[3]..from[3] + steps],
+    );
+    for (t, (((&b0, &b1), &b2), &b3)) in l0.iter().zip(l1).zip(l2).zip(l3).enumerate() {
+        s[0] = step(s[0], b0);
+        s[1] = step(s[1], b1);
+        s[2] = step(s[2], b2);
+        s[3] = step(s[3], b3);
+        if s.iter().any(|&x| x >= FIRST_MATCH) {
+            for j in 0..LANES {
+                let end = from[j] + t + 1;
+                if s[j] >= FIRST_MATCH && end > lo[j] {
+                    report(s[j], end, &mut on_hit);
+                }
             }
         }
+    }
+    for j in 0..LANES {
+        walk(hay, from[j] + steps, hi[j], s[j], lo[j], &mut on_hit);
     }
 }
 
@@ -190,10 +266,13 @@ mod tests {
     }
 
     fn reference_hits(hay: &[u8]) -> Vec<(usize, usize)> {
-        let ac = aho_corasick::AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .build(generated::KEYWORDS)
-            .unwrap();
+        static AC: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+        let ac = AC.get_or_init(|| {
+            aho_corasick::AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .build(generated::KEYWORDS)
+                .unwrap()
+        });
         let mut v: Vec<(usize, usize)> = ac
             .find_overlapping_iter(hay)
             .map(|m| (m.pattern().as_usize(), m.start()))
@@ -224,7 +303,42 @@ mod tests {
         assert!(hits.len() >= 4, "{hits:?}");
     }
 
+    /// Texts long enough for lanes, with every keyword placed across each lane boundary.
+    #[test]
+    fn keyword_lanes_agree_at_the_seams() {
+        let filler: String = "x = f(a, b) + 1;\n".repeat(200);
+        for n in [LANES_MIN, LANES_MIN + 1, LANES_MIN + 3, 3001] {
+            let base = &filler.as_bytes()[..n];
+            let chunk = n / LANES;
+            for k in generated::KEYWORDS {
+                for j in 1..LANES {
+                    for shift in 0..=k.len() {
+                        let mut hay = base.to_vec();
+                        let at = j * chunk + shift - k.len().min(j * chunk + shift);
+                        hay[at..at + k.len()].copy_from_slice(k.as_bytes());
+                        assert_eq!(dfa_hits(&hay), reference_hits(&hay), "{k} at {at} of {n}");
+                    }
+                }
+            }
+        }
+    }
+
     proptest! {
+        #[test]
+        fn keyword_lanes_equal_aho_corasick(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    (0..generated::KEYWORDS.len()).prop_map(|i| generated::KEYWORDS[i].to_string()),
+                    (0..generated::KEYWORDS.len()).prop_map(|i| generated::KEYWORDS[i].to_ascii_uppercase()),
+                    "[a-zA-Z0-9_\\-:/. =\n\"']{0,300}",
+                ],
+                20..60,
+            )
+        ) {
+            let hay = parts.concat();
+            prop_assert_eq!(dfa_hits(hay.as_bytes()), reference_hits(hay.as_bytes()));
+        }
+
         #[test]
         fn keyword_dfa_equals_aho_corasick(
             parts in proptest::collection::vec(
