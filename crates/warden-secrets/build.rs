@@ -14,8 +14,15 @@
 //! so that at run time it costs a validation of its bytes instead of a regex compilation.
 //! A scan runs the gate first and compiles the rule's own regex only where the gate matches:
 //! on clean text most rules never compile a regex at all. A gate whose DFA would be too big
-//! is left to be compiled at run time (still cheaper than the rule). Test cases (`positive`,
-//! `negative`) are not compiled in: the test suite reads them from the TOML.
+//! is left to be compiled at run time (still cheaper than the rule).
+//!
+//! Most rules get an anchored gate instead (see `anchored_gate`): the part of the relaxed
+//! regex from where a keyword must occur, determinized with anchored start states and run
+//! from each occurrence of the rule's keywords only, so that a scan reads a few bytes per
+//! keyword occurrence rather than the lines around it. A rule whose matches all start at a
+//! keyword (`starts_at_keyword`) also runs its own regex anchored there. Only one of the two
+//! gate DFAs of a rule is stored. Test cases (`positive`, `negative`) are not compiled in:
+//! the test suite reads them from the TOML.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
