@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::entropy::shannon;
 use crate::filters::{is_placeholder, looks_like_code};
-use crate::rule::{Allowlist, AllowlistSpec, Candidate, Rule, RuleSpec};
+use crate::rule::{Allowlist, AllowlistSpec, Candidate, Gate, Rule, RuleRegex, RuleSpec};
 use crate::{builtin, SecretsError};
 
 /// Inline markers that silence findings on their line, for a known-safe value in a test or
@@ -65,18 +65,27 @@ pub struct Scanner {
 }
 
 struct Inner {
+    /// Built-in rules first (in pack order), then user rules.
     rules: Vec<Rule>,
-    /// One pattern per distinct keyword; `None` when no rule has keywords.
+    /// When the built-in pack is used: built-in rule index -> index in `rules`, or
+    /// [`NO_RULE`] for a built-in rule that was disabled or replaced. The built-in keywords
+    /// are found by the compiled-in automaton ([`builtin::keyword_hits`]).
+    builtin_map: Option<Vec<u32>>,
+    /// The keywords of user rules, one pattern per distinct keyword; `None` when no user
+    /// rule has keywords.
     prefilter: Option<AhoCorasick>,
     /// Prefilter pattern index -> the rules that keyword triggers.
     pattern_rules: Vec<Vec<u32>>,
-    /// Prefilter pattern index -> the other keywords it contains (`sshpass` holds `pass`):
-    /// the leftmost-longest search reports the long one, these count as found too.
-    pattern_inner: Vec<Vec<u32>>,
     /// Rules without keywords: they run on every text.
     always: Vec<u32>,
     global: Vec<Allowlist>,
+    /// Run the gates of built-in rules (always, but in the tests that check that the gates
+    /// change no finding).
+    gates: bool,
 }
+
+/// A built-in rule that is not in this scanner.
+const NO_RULE: u32 = u32::MAX;
 
 impl std::fmt::Debug for Scanner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -94,8 +103,9 @@ struct Raw {
 }
 
 impl Scanner {
-    /// The built-in pack. The first call in a process parses it and builds the keyword
-    /// prefilter; later calls share that work.
+    /// The built-in pack. The pack and its keyword automaton are compiled into the binary,
+    /// so the first call in a process only sets up a table of not yet compiled rules;
+    /// later calls share it.
     ///
     /// The built-in pack is checked by the test suite; should it ever fail to load, the
     /// scanner falls back to a broad private-key / token rule set rather than to nothing.
@@ -130,18 +140,27 @@ impl Scanner {
 
     /// A scanner from a full configuration.
     pub fn from_config(config: ScanConfig) -> Result<Scanner, SecretsError> {
-        let mut rules: Vec<Rule> = Vec::new();
+        let mut rules: Vec<Rule> = Vec::with_capacity(
+            usize::from(config.use_builtin) * builtin::generated::RULES.len() + config.rules.len(),
+        );
         let user_ids: std::collections::HashSet<&str> =
             config.rules.iter().map(|r| r.id.as_str()).collect();
+        let mut builtin_map = None;
         if config.use_builtin {
-            for spec in builtin::specs()? {
-                if user_ids.contains(spec.id.as_str())
-                    || config.disabled.iter().any(|d| d == &spec.id)
-                {
+            let mut map = vec![NO_RULE; builtin::generated::RULES.len()];
+            for (b, (slot, rule)) in map
+                .iter_mut()
+                .zip(builtin::generated::RULES.iter())
+                .enumerate()
+            {
+                if user_ids.contains(rule.id) || config.disabled.iter().any(|d| d == rule.id) {
                     continue;
                 }
-                rules.push(Rule::new(spec.clone(), false)?);
+                *slot = u32::try_from(rules.len())
+                    .map_err(|_| SecretsError::Prefilter("too many rules".into()))?;
+                rules.push(Rule::builtin(b));
             }
+            builtin_map = Some(map);
         }
         let mut seen = std::collections::HashSet::new();
         for spec in config.rules {
@@ -154,27 +173,41 @@ impl Scanner {
             if config.disabled.iter().any(|d| d == &spec.id) {
                 continue;
             }
-            rules.push(Rule::new(spec, true)?);
+            rules.push(Rule::new(spec)?);
         }
         let global = config
             .allowlists
             .iter()
             .map(|a| Allowlist::compile(a, "global allowlist"))
             .collect::<Result<_, _>>()?;
-        Scanner::assemble(rules, global)
+        Scanner::assemble(rules, builtin_map, global)
     }
 
-    fn assemble(rules: Vec<Rule>, global: Vec<Allowlist>) -> Result<Scanner, SecretsError> {
+    fn assemble(
+        rules: Vec<Rule>,
+        builtin_map: Option<Vec<u32>>,
+        global: Vec<Allowlist>,
+    ) -> Result<Scanner, SecretsError> {
         let mut keywords: Vec<String> = Vec::new();
         let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         let mut pattern_rules: Vec<Vec<u32>> = Vec::new();
         let mut always = Vec::new();
+        if let Some(map) = &builtin_map {
+            always.extend(
+                builtin::generated::ALWAYS
+                    .iter()
+                    .map(|&b| map[b as usize])
+                    .filter(|&i| i != NO_RULE),
+            );
+        }
         for (i, rule) in rules.iter().enumerate() {
+            if rule.is_builtin() {
+                continue;
+            }
             let i =
                 u32::try_from(i).map_err(|_| SecretsError::Prefilter("too many rules".into()))?;
             let kws: Vec<String> = rule
-                .spec
-                .keywords
+                .user_keywords()
                 .iter()
                 .map(|k| k.to_ascii_lowercase())
                 .filter(|k| !k.is_empty())
@@ -194,30 +227,14 @@ impl Scanner {
                 }
             }
         }
-        let pattern_inner = keywords
-            .iter()
-            .map(|outer| {
-                keywords
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, inner)| {
-                        inner.len() < outer.len() && outer.contains(inner.as_str())
-                    })
-                    .map(|(j, _)| j as u32)
-                    .collect()
-            })
-            .collect();
-        // Leftmost-longest (not overlapping) search keeps the automaton's prefilter and is
-        // several times faster on source code; `candidates` restarts one byte after each
-        // match start, so no keyword occurrence is skipped.
+        // Overlapping search: every occurrence of every keyword, as the built-in automaton.
         let prefilter = if keywords.is_empty() {
             None
         } else {
             Some(
                 AhoCorasickBuilder::new()
                     .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                    .match_kind(MatchKind::Standard)
                     .build(&keywords)
                     .map_err(|e| SecretsError::Prefilter(e.to_string()))?,
             )
@@ -225,11 +242,12 @@ impl Scanner {
         Ok(Scanner {
             inner: Arc::new(Inner {
                 rules,
+                builtin_map,
                 prefilter,
                 pattern_rules,
-                pattern_inner,
                 always,
                 global,
+                gates: true,
             }),
         })
     }
@@ -248,15 +266,16 @@ impl Scanner {
             line_local: false,
             allowlists: Vec::new(),
         };
-        let rules = Rule::new(spec, true).map(|r| vec![r]).unwrap_or_default();
-        Scanner::assemble(rules, Vec::new()).unwrap_or_else(|_| Scanner {
+        let rules = Rule::new(spec).map(|r| vec![r]).unwrap_or_default();
+        Scanner::assemble(rules, None, Vec::new()).unwrap_or_else(|_| Scanner {
             inner: Arc::new(Inner {
                 rules: Vec::new(),
+                builtin_map: None,
                 prefilter: None,
                 pattern_rules: Vec::new(),
-                pattern_inner: Vec::new(),
                 always: Vec::new(),
                 global: Vec::new(),
+                gates: true,
             }),
         })
     }
@@ -268,10 +287,7 @@ impl Scanner {
 
     /// Ids and descriptions of the rules, in order.
     pub fn rules(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.inner
-            .rules
-            .iter()
-            .map(|r| (r.spec.id.as_str(), r.spec.description.as_str()))
+        self.inner.rules.iter().map(|r| (r.id(), r.description()))
     }
 
     /// Findings in `text`, ordered by position. Rules that need a path are skipped.
@@ -317,38 +333,40 @@ impl Scanner {
         for &i in &inner.always {
             hits[i as usize] = Some(Vec::new());
         }
-        if let Some(ac) = &inner.prefilter {
-            let mut at = 0;
-            while at < hay.len() {
-                let Some(m) = ac.find(aho_corasick::Input::new(hay).span(at..hay.len())) else {
-                    break;
-                };
-                let pattern = m.pattern().as_usize();
-                for p in std::iter::once(pattern)
-                    .chain(inner.pattern_inner[pattern].iter().map(|&j| j as usize))
-                {
-                    for &i in &inner.pattern_rules[p] {
-                        hits[i as usize]
-                            .get_or_insert_with(Vec::new)
-                            .push(m.start());
+        if let Some(map) = &inner.builtin_map {
+            builtin::keyword_hits(hay, |k, start| {
+                for &b in builtin::generated::KEYWORD_RULES[k] {
+                    let i = map[b as usize];
+                    if i != NO_RULE {
+                        hits[i as usize].get_or_insert_with(Vec::new).push(start);
                     }
                 }
-                at = m.start() + 1;
+            });
+        }
+        if let Some(ac) = &inner.prefilter {
+            for m in ac.find_overlapping_iter(hay) {
+                for &i in &inner.pattern_rules[m.pattern().as_usize()] {
+                    hits[i as usize]
+                        .get_or_insert_with(Vec::new)
+                        .push(m.start());
+                }
             }
         }
         let mut raw = Vec::new();
         for (i, rule) in inner.rules.iter().enumerate() {
-            let Some(positions) = &hits[i] else { continue };
-            if let Some(p) = &rule.path {
-                match path {
-                    Some(path) if p.is_match(path.as_bytes()) => {}
-                    _ => continue,
-                }
+            let Some(positions) = &mut hits[i] else {
+                continue;
+            };
+            positions.sort_unstable();
+            positions.dedup();
+            let positions = &*positions;
+            if !rule.path_allows(path) {
+                continue;
             }
             let i = i as u32;
-            match rule.regex() {
+            match plan(rule, hay, positions, inner.gates) {
                 // A path-only rule: the file itself is the finding.
-                None => {
+                Needed::PathOnly => {
                     let c = Candidate {
                         secret: b"",
                         whole: b"",
@@ -363,19 +381,17 @@ impl Scanner {
                         });
                     }
                 }
+                Needed::Nothing => {}
                 // Fail closed: a rule that cannot compile reports, rather than passing text.
-                Some(Err(_)) => raw.push(Raw {
+                Needed::Broken => raw.push(Raw {
                     rule: i,
                     range: 0..0,
                     entropy: None,
                 }),
-                Some(Ok(re)) => {
-                    if rule.spec.line_local && !positions.is_empty() {
-                        for w in line_windows(hay, positions) {
-                            self.run_rule(i, rule, re, path, hay, w, &mut raw);
-                        }
-                    } else {
-                        self.run_rule(i, rule, re, path, hay, 0..hay.len(), &mut raw);
+                Needed::Run(re, runs) => {
+                    for run in runs {
+                        let starts = run.starts.as_deref();
+                        self.run_rule(i, rule, re, path, hay, run.window, starts, &mut raw);
                     }
                 }
             }
@@ -384,61 +400,109 @@ impl Scanner {
     }
 
     #[allow(clippy::too_many_arguments)]
+    /// Runs `re` over `hay[window]`: everywhere (`starts`: `None`), or anchored at each
+    /// of `starts` (a rule whose matches all start at a keyword occurrence: the same
+    /// matches, found without reading the text between them).
+    #[allow(clippy::too_many_arguments)]
     fn run_rule(
         &self,
         i: u32,
         rule: &Rule,
-        re: &regex::bytes::Regex,
+        re: &RuleRegex,
         path: Option<&str>,
         hay: &[u8],
         window: Range<usize>,
+        starts: Option<&[usize]>,
         raw: &mut Vec<Raw>,
     ) {
-        let spec = &rule.spec;
         let offset = window.start;
-        for caps in re.captures_iter(&hay[window]) {
-            let Some(whole) = caps.get(0) else { continue };
-            let secret = match spec.secret_group {
-                Some(g) if g > 0 => caps.get(g),
-                _ => (1..caps.len()).find_map(|g| caps.get(g)).or(Some(whole)),
-            };
-            let Some(secret) = secret else { continue };
-            let value = secret.as_bytes();
-            if value.is_empty() || is_placeholder(value) {
-                continue;
+        let sub = &hay[window];
+        match starts {
+            None => {
+                for caps in re.captures_iter(sub) {
+                    self.take(i, rule, path, hay, offset, &caps, raw);
+                }
             }
-            if spec.generic && looks_like_code(value) {
-                continue;
+            Some(starts) => {
+                use regex_automata::{Anchored, Input};
+                let mut caps = re.create_captures();
+                // Matches do not overlap: the next one starts at or after this end.
+                let mut next = 0;
+                for &at in starts {
+                    let at = at - offset;
+                    if at < next {
+                        continue;
+                    }
+                    re.search_captures(
+                        &Input::new(sub).range(at..).anchored(Anchored::Yes),
+                        &mut caps,
+                    );
+                    if let Some(m) = caps.get_match() {
+                        next = m.end().max(at + 1);
+                        self.take(i, rule, path, hay, offset, &caps, raw);
+                    }
+                }
             }
-            let entropy = shannon(value);
-            if spec
-                .entropy
-                .is_some_and(|floor| entropy < entropy_floor(floor, value))
-            {
-                continue;
-            }
-            let line = line_span(hay, offset + whole.start(), offset + whole.end());
-            if ALLOW_MARKERS
-                .iter()
-                .any(|m| memchr::memmem::find(line, m.as_bytes()).is_some())
-            {
-                continue;
-            }
-            let c = Candidate {
-                secret: value,
-                whole: whole.as_bytes(),
-                line,
-                path,
-            };
-            if self.allowed(rule, &c) {
-                continue;
-            }
-            raw.push(Raw {
-                rule: i,
-                range: offset + secret.start()..offset + secret.end(),
-                entropy: Some(entropy),
-            });
         }
+    }
+
+    /// Checks one match of rule `i` in `hay[offset..]` and keeps it unless a filter or an
+    /// allowlist drops it.
+    #[allow(clippy::too_many_arguments)]
+    fn take(
+        &self,
+        i: u32,
+        rule: &Rule,
+        path: Option<&str>,
+        hay: &[u8],
+        offset: usize,
+        caps: &regex_automata::util::captures::Captures,
+        raw: &mut Vec<Raw>,
+    ) {
+        let sub = &hay[offset..];
+        let Some(whole) = caps.get_match() else {
+            return;
+        };
+        let secret = match rule.secret_group() {
+            Some(g) if g > 0 => caps.get_group(g),
+            _ => (1..caps.group_len())
+                .find_map(|g| caps.get_group(g))
+                .or(Some(whole.span())),
+        };
+        let Some(secret) = secret else { return };
+        let value = &sub[secret.range()];
+        // Cheapest filter first (they only ever drop a match, so their order is free).
+        if value.is_empty() || (rule.generic() && looks_like_code(value)) || is_placeholder(value) {
+            return;
+        }
+        let entropy = shannon(value);
+        if rule
+            .entropy()
+            .is_some_and(|floor| entropy < entropy_floor(floor, value))
+        {
+            return;
+        }
+        let line = line_span(hay, offset + whole.start(), offset + whole.end());
+        if ALLOW_MARKERS
+            .iter()
+            .any(|m| memchr::memmem::find(line, m.as_bytes()).is_some())
+        {
+            return;
+        }
+        let c = Candidate {
+            secret: value,
+            whole: &sub[whole.range()],
+            line,
+            path,
+        };
+        if self.allowed(rule, &c) {
+            return;
+        }
+        raw.push(Raw {
+            rule: i,
+            range: offset + secret.start..offset + secret.end,
+            entropy: Some(entropy),
+        });
     }
 
     fn allowed(&self, rule: &Rule, c: &Candidate<'_>) -> bool {
@@ -447,7 +511,7 @@ impl Scanner {
                 .inner
                 .global
                 .iter()
-                .any(|a| a.applies_to(&rule.spec.id) && a.allows(c))
+                .any(|a| a.applies_to(rule.id()) && a.allows(c))
     }
 
     /// Resolves overlaps (a specific rule beats a generic one, then the earlier rule wins),
@@ -460,7 +524,7 @@ impl Scanner {
         for r in &mut raw {
             r.range = widen_to_char_boundaries(text, r.range.clone());
         }
-        raw.sort_by_key(|r| (rules[r.rule as usize].spec.generic, r.rule, r.range.start));
+        raw.sort_by_key(|r| (rules[r.rule as usize].generic(), r.rule, r.range.start));
         // start -> end of accepted ranges; empty ranges (path findings) never collide.
         let mut taken: BTreeMap<usize, usize> = BTreeMap::new();
         let mut kept: Vec<Raw> = Vec::with_capacity(raw.len());
@@ -488,7 +552,7 @@ impl Scanner {
                 pos = start;
                 let line_start = memchr::memrchr(b'\n', &bytes[..start]).map_or(0, |n| n + 1);
                 let column = text[line_start..start].chars().count() + 1;
-                let spec = &rules[r.rule as usize].spec;
+                let rule = &rules[r.rule as usize];
                 let preview = if r.range.is_empty() {
                     String::new()
                 } else {
@@ -496,8 +560,8 @@ impl Scanner {
                     format!("{head}***")
                 };
                 Finding {
-                    rule_id: spec.id.clone(),
-                    description: spec.description.clone(),
+                    rule_id: rule.id().to_string(),
+                    description: rule.description().to_string(),
                     line,
                     column,
                     byte_range: r.range,
@@ -506,6 +570,77 @@ impl Scanner {
                 }
             })
             .collect()
+    }
+}
+
+/// What a rule needs to run on one text.
+enum Needed<'a> {
+    /// A rule without a regex: the path is the finding.
+    PathOnly,
+    /// The gate found nothing: the rule cannot match (its regex is not even compiled).
+    Nothing,
+    /// The regex does not compile.
+    Broken,
+    /// Run the regex over these windows.
+    Run(&'a RuleRegex, Vec<Run>),
+}
+
+/// A window to run a rule's regex over, everywhere in it or anchored at `starts`.
+struct Run {
+    window: Range<usize>,
+    starts: Option<Vec<usize>>,
+}
+
+/// Where a rule must run: the lines around its keyword hits (line-local rules) or the
+/// whole text, less the windows in which its gate finds nothing. The gate matches wherever
+/// the regex matches (see build.rs), on the same window, so this drops no match. A rule
+/// whose matches all start at a keyword runs anchored at the keyword occurrences from
+/// which its gate matches. `positions`: where the rule's keywords start, sorted.
+fn plan<'a>(rule: &'a Rule, hay: &[u8], positions: &[usize], gates: bool) -> Needed<'a> {
+    if !rule.has_regex() {
+        return Needed::PathOnly;
+    }
+    let windows = if rule.line_local() && !positions.is_empty() {
+        line_windows(hay, positions)
+    } else {
+        let whole = 0..hay.len();
+        vec![whole]
+    };
+    let gate = if gates { rule.gate() } else { &Gate::Open };
+    let anchored = gates && rule.starts_at_keyword() && !positions.is_empty();
+    let mut runs = Vec::with_capacity(windows.len());
+    for w in windows {
+        let from = positions.partition_point(|&p| p < w.start);
+        let to = positions.partition_point(|&p| p < w.end);
+        let starts = &positions[from..to];
+        match gate {
+            Gate::Anchored(_) if anchored => {
+                let kept: Vec<usize> = starts
+                    .iter()
+                    .copied()
+                    .filter(|&p| gate.may_match(hay, w.clone(), &[p]))
+                    .collect();
+                if !kept.is_empty() {
+                    runs.push(Run {
+                        window: w,
+                        starts: Some(kept),
+                    });
+                }
+            }
+            _ if gate.may_match(hay, w.clone(), starts) => runs.push(Run {
+                window: w,
+                starts: anchored.then(|| starts.to_vec()),
+            }),
+            _ => {}
+        }
+    }
+    if runs.is_empty() {
+        return Needed::Nothing;
+    }
+    match rule.regex() {
+        None => Needed::PathOnly,
+        Some(Err(_)) => Needed::Broken,
+        Some(Ok(re)) => Needed::Run(re, runs),
     }
 }
 
@@ -523,12 +658,10 @@ fn entropy_floor(floor: f32, value: &[u8]) -> f32 {
 /// before it to the end of the line after it (so that a match with `\s` across one line
 /// break is still seen), merged where they touch. Windows start and end at line
 /// boundaries, so `^`, `$` and `\b` mean what they mean in the whole text.
+/// `positions` is sorted.
 fn line_windows(hay: &[u8], positions: &[usize]) -> Vec<Range<usize>> {
     let mut out: Vec<Range<usize>> = Vec::new();
-    let mut sorted = positions.to_vec();
-    sorted.sort_unstable();
-    sorted.dedup();
-    for p in sorted {
+    for &p in positions {
         if out.last().is_some_and(|w| p < w.end) {
             continue;
         }
@@ -571,4 +704,75 @@ fn widen_to_char_boundaries(text: &str, mut r: Range<usize>) -> Range<usize> {
         r.end += 1;
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The built-in scanner with its gates off: every rule whose keywords occur runs its
+    /// regex.
+    fn ungated() -> &'static Scanner {
+        static S: OnceLock<Scanner> = OnceLock::new();
+        S.get_or_init(|| {
+            let s = Scanner::from_config(ScanConfig {
+                use_builtin: true,
+                ..ScanConfig::default()
+            })
+            .unwrap();
+            let mut inner = Arc::try_unwrap(s.inner).ok().unwrap();
+            inner.gates = false;
+            Scanner {
+                inner: Arc::new(inner),
+            }
+        })
+    }
+
+    fn texts() -> Vec<String> {
+        let mut v: Vec<String> = builtin::rules_with_cases()
+            .unwrap()
+            .into_iter()
+            .flat_map(|r| r.positive.into_iter().chain(r.negative))
+            .collect();
+        v.extend(builtin::RULES_TOML.lines().map(str::to_string));
+        v.push(builtin::RULES_TOML.to_string());
+        v
+    }
+
+    /// The gates only skip work: with them, every text gets the findings it gets without.
+    #[test]
+    fn gates_change_no_finding() {
+        let gated = Scanner::builtin();
+        for t in texts() {
+            assert_eq!(gated.scan(&t), ungated().scan(&t), "{t:?}");
+        }
+    }
+
+    proptest! {
+        /// Positive cases cut, joined and wrapped in other text.
+        #[test]
+        fn gates_change_no_finding_on_mixes(
+            picks in proptest::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>()), 1..4),
+            glue in "[ \n=:\"'a-zA-Z0-9_]{0,12}",
+        ) {
+            static CASES: OnceLock<Vec<String>> = OnceLock::new();
+            let cases = CASES.get_or_init(|| {
+                builtin::rules_with_cases().unwrap().into_iter().flat_map(|r| r.positive).collect()
+            });
+            let mut text = String::new();
+            for (case, cut) in picks {
+                let c = case.get(cases);
+                let mut at = cut.index(c.len() + 1);
+                while !c.is_char_boundary(at) {
+                    at -= 1;
+                }
+                text.push_str(&c[at..]);
+                text.push_str(&glue);
+                text.push_str(&c[..at]);
+                text.push('\n');
+            }
+            prop_assert_eq!(Scanner::builtin().scan(&text), ungated().scan(&text));
+        }
+    }
 }
