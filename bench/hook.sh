@@ -5,6 +5,13 @@
 #   bench/hook.sh            # prints the hyperfine table and writes bench/results/hook.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# --input (stdin from a file, no shell in between) needs hyperfine 1.16 or later; Debian 12
+# ships 1.15: `cargo install hyperfine --locked` gives a current one.
+hyperfine=${HYPERFINE:-hyperfine}
+if ! "$hyperfine" --help 2>/dev/null | grep -q -- '--input'; then
+  echo "bench/hook.sh: $("$hyperfine" --version 2>/dev/null || echo 'no hyperfine') lacks --input; install hyperfine >= 1.16 (cargo install hyperfine --locked) or set HYPERFINE" >&2
+  exit 2
+fi
 cargo build --release -q -p warden-cli --bin warden --example noop_hook
 target=${CARGO_TARGET_DIR:-target}/release
 work=$(mktemp -d)
@@ -38,7 +45,7 @@ payload="$work/payload.json"
 printf '{"session_id":"bench","transcript_path":"/dev/null","cwd":"%s","permission_mode":"default","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"npm test -- --coverage","description":"test"},"tool_use_id":"toolu_1"}' "$work" > "$payload"
 "$target/warden" hook claude < "$payload"
 mkdir -p bench/results
-hyperfine -N --warmup 20 --runs 300 --input "$payload" \
+"$hyperfine" -N --warmup 20 --runs 300 --input "$payload" \
   --export-json bench/results/hook.json \
   -n noop "$target/examples/noop_hook" \
   -n "warden hook claude" "$target/warden hook claude"

@@ -129,7 +129,22 @@ fn scan_command(args: &warden_secrets::cli::ScanArgs, out: &mut dyn Write) -> an
     )?)
 }
 
+/// `warden hook claude` exactly, as the installed hooks call it.
+fn is_plain_hook_call() -> bool {
+    let mut args = std::env::args_os().skip(1);
+    matches!(
+        (args.next(), args.next(), args.next()),
+        (Some(a), Some(b), None) if a == "hook" && b == "claude"
+    )
+}
+
 fn main() {
+    // The hook runs for every tool call: answer it without building the whole command-line
+    // parser first (clap would construct every subcommand's arguments).
+    if is_plain_hook_call() {
+        let code = hook::run(std::io::stdin().lock(), std::io::stdout().lock());
+        std::process::exit(code);
+    }
     let cli = Cli::parse();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
