@@ -68,6 +68,45 @@ pub fn network_for(
     Ok((network, pass))
 }
 
+/// Directories the sandboxed side must still reach when they live under the host's `/tmp`,
+/// which the sandbox replaces with its own: warden itself (the hooks inside run it, or relay
+/// through it) and the program, both as named and as its link resolves (a package's
+/// `node_modules/.bin/claude` points into the package, so the whole `node_modules` is kept).
+fn programs_to_keep(program: Option<&Path>, workdir: &Path) -> Vec<PathBuf> {
+    let mut keep = Vec::new();
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        keep.push(dir);
+    }
+    let located = program.and_then(|p| {
+        if p.components().count() > 1 {
+            Some(workdir.join(p))
+        } else {
+            std::env::var_os("PATH").and_then(|path| {
+                std::env::split_paths(&path)
+                    .map(|d| d.join(p))
+                    .find(|c| c.is_file())
+            })
+        }
+    });
+    if let Some(path) = located {
+        keep.extend(path.parent().map(Path::to_path_buf));
+        if let Ok(real) = path.canonicalize() {
+            let node_modules = real
+                .ancestors()
+                .find(|a| a.file_name().is_some_and(|n| n == "node_modules"))
+                .map(Path::to_path_buf);
+            keep.extend(node_modules.or_else(|| real.parent().map(Path::to_path_buf)));
+        }
+    }
+    keep.retain(|d| d.is_dir());
+    keep.sort();
+    keep.dedup();
+    keep
+}
+
 /// Build the sandbox for a project from its policy. `project` is the tree the agent's
 /// relative paths name (the checkout, or a run's worktree); `workdir` is where it starts. The
 /// audit log stays where the policy's own root puts it.
@@ -95,6 +134,13 @@ pub fn spec_from_policy(
     };
     let mut spec = SandboxSpec::new(workdir);
     spec.writable.push(workdir.to_path_buf());
+    if spec.private_tmp {
+        spec.readonly.extend(
+            programs_to_keep(program, workdir)
+                .into_iter()
+                .filter(|p| p.starts_with("/tmp")),
+        );
+    }
     if let Some(home) = &home {
         for agent_state in [
             ".claude",
