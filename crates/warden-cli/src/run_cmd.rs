@@ -598,9 +598,13 @@ fn launch_agent(ctx: &RunContext, args: &RunArgs) -> Result<i32> {
     }
     let observer =
         crate::sandbox_cmd::proxy_logger(&ctx.repo_root, &ctx.policy, ctx.id().to_string());
-    let status =
-        warden_sandbox::run_with_observer(&spec, std::ffi::OsStr::new(program), &argv, observer)
-            .context("the sandbox could not run the agent");
+    let status = warden_sandbox::run_with_observer(
+        &spec,
+        &crate::sandbox_cmd::exec_path(std::ffi::OsStr::new(program)),
+        &argv,
+        observer,
+    )
+    .context("the sandbox could not run the agent");
     drop(broker);
     Ok(status?.shell_code())
 }

@@ -107,6 +107,21 @@ fn programs_to_keep(program: Option<&Path>, workdir: &Path) -> Vec<PathBuf> {
     keep
 }
 
+/// The program as the sandbox should exec it: a path with directories gets them resolved
+/// (`a/../b/.bin/claude` becomes `/abs/b/.bin/claude`) because only the directories kept
+/// visible exist inside; the program's own name, a link perhaps, is kept. A bare name is
+/// looked up on `PATH` inside.
+pub fn exec_path(program: &std::ffi::OsStr) -> OsString {
+    let path = Path::new(program);
+    if path.components().count() < 2 {
+        return program.to_os_string();
+    }
+    match (path.parent().map(Path::canonicalize), path.file_name()) {
+        (Some(Ok(dir)), Some(name)) => dir.join(name).into_os_string(),
+        _ => program.to_os_string(),
+    }
+}
+
 /// Build the sandbox for a project from its policy. `project` is the tree the agent's
 /// relative paths name (the checkout, or a run's worktree); `workdir` is where it starts. The
 /// audit log stays where the policy's own root puts it.
@@ -316,7 +331,7 @@ pub fn run(args: &SandboxArgs, out: &mut dyn std::io::Write) -> Result<i32> {
         broker.socket().to_string_lossy().into_owned(),
     ));
     let observer = proxy_logger(&root, &policy, session);
-    let status = warden_sandbox::run_with_observer(&spec, cmd, rest, observer);
+    let status = warden_sandbox::run_with_observer(&spec, &exec_path(cmd), rest, observer);
     drop(broker);
     Ok(status?.shell_code())
 }
