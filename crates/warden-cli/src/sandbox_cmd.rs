@@ -380,3 +380,39 @@ pub fn proxy_logger(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_path_resolves_directories_and_keeps_the_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join("a")).unwrap();
+        std::fs::create_dir_all(root.join("b/.bin")).unwrap();
+        std::fs::write(root.join("b/real"), "").unwrap();
+        std::os::unix::fs::symlink("../real", root.join("b/.bin/tool")).unwrap();
+        let given = root.join("a/../b/.bin/tool");
+        assert_eq!(
+            PathBuf::from(exec_path(given.as_os_str())),
+            root.join("b/.bin/tool")
+        );
+        assert_eq!(exec_path(std::ffi::OsStr::new("sh")), "sh");
+    }
+
+    #[test]
+    fn a_program_under_node_modules_keeps_the_whole_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let package = root.join("node_modules/@scope/cli/bin");
+        std::fs::create_dir_all(&package).unwrap();
+        std::fs::create_dir_all(root.join("node_modules/.bin")).unwrap();
+        std::fs::write(package.join("cli"), "").unwrap();
+        std::os::unix::fs::symlink("../@scope/cli/bin/cli", root.join("node_modules/.bin/cli"))
+            .unwrap();
+        let keep = programs_to_keep(Some(&root.join("node_modules/.bin/cli")), &root);
+        assert!(keep.contains(&root.join("node_modules/.bin")), "{keep:?}");
+        assert!(keep.contains(&root.join("node_modules")), "{keep:?}");
+    }
+}
