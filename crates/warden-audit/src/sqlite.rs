@@ -366,6 +366,24 @@ impl SqliteStore {
     /// [`AuditError::Corrupt`]; with `opts.read_only` a missing file is
     /// [`AuditError::NotFound`].
     pub fn open(path: &Path, opts: StoreOptions) -> Result<Self, AuditError> {
+        // SQLite does not always call the busy handler: switching a new file to WAL while
+        // other processes open it too (the first hook calls of a session, in parallel) can
+        // answer "busy" at once. Such an open is tried again until the busy timeout is spent,
+        // so a hook fails closed only when the log really stays locked.
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match Self::open_once(path, opts.clone()) {
+                Err(AuditError::Locked { .. }) if started.elapsed() < opts.busy_timeout => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn open_once(path: &Path, opts: StoreOptions) -> Result<Self, AuditError> {
         let path = path.to_owned();
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
