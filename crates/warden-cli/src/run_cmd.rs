@@ -176,7 +176,9 @@ fn worktrees_dir(repo_root: &Path, policy: &Policy) -> Option<PathBuf> {
             Some(rest) => crate::project::home_dir()?.join(rest),
             None => repo_root.join(dir),
         }),
-        None => default_worktrees_dir(repo_root),
+        // A HOME inside the checkout (a container's workdir) would put the worktree inside it:
+        // fall back to the repository's `.git`, which works for agents other than Claude Code.
+        None => default_worktrees_dir(repo_root).filter(|d| !d.starts_with(repo_root)),
     }
 }
 
