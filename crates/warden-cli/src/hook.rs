@@ -132,7 +132,7 @@ pub(crate) fn answer_payload(raw: &str, started: Instant) -> HookAnswer {
     }
 }
 
-pub(crate) fn read_payload(stdin: impl Read) -> Result<String, Failure> {
+fn read_payload(stdin: impl Read) -> Result<String, Failure> {
     let mut raw = String::new();
     let read = stdin.take(MAX_PAYLOAD_BYTES + 1).read_to_string(&mut raw);
     match read {

@@ -636,18 +636,18 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<i32> {
             return Err(e);
         }
     };
-    let (denied, asked) = attempted_actions(&ctx);
+    let recorded = recorded_by_hooks(&ctx);
     if ctx.task.is_none() {
         // No --task: the agent's first prompt, recorded by the UserPromptSubmit hook.
-        ctx.task = recorded_task(&ctx);
+        ctx.task = recorded.task;
         ctx.record.task = ctx.task.clone();
     }
     let summary = RunSummary {
         task: ctx.task.clone(),
         scope: ctx.scope.clone(),
         agent: Some(agent),
-        denied,
-        asked,
+        denied: recorded.denied,
+        asked: recorded.asked,
         audit_session: Some(ctx.id().to_string()),
     };
     let failure = (agent_code != 0).then_some(agent_code);
@@ -680,13 +680,21 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<i32> {
     Ok(concluded.exit_code)
 }
 
-/// The actions the hooks denied and asked about during the run, from its audit session, for
-/// the commit message and the pull request.
-fn attempted_actions(ctx: &RunContext) -> (Vec<ActionNote>, Vec<ActionNote>) {
-    let (mut denied, mut asked) = (Vec::new(), Vec::new());
+/// What the hooks recorded under the run's audit session.
+#[derive(Default)]
+struct Recorded {
+    /// The actions denied and asked about, for the commit message and the pull request.
+    denied: Vec<ActionNote>,
+    asked: Vec<ActionNote>,
+    /// The session's task (the agent's first prompt), if the hooks recorded one.
+    task: Option<String>,
+}
+
+fn recorded_by_hooks(ctx: &RunContext) -> Recorded {
+    let mut recorded = Recorded::default();
     let Ok(store) = crate::record::open_for_reading(&ctx.repo_root, &ctx.policy.settings().audit)
     else {
-        return (denied, asked);
+        return recorded;
     };
     let filter = warden_audit::EventFilter {
         session: Some(ctx.id().to_string()),
@@ -695,39 +703,29 @@ fn attempted_actions(ctx: &RunContext) -> (Vec<ActionNote>, Vec<ActionNote>) {
     };
     for ev in warden_audit::AuditStore::events(&store, &filter).unwrap_or_default() {
         let list = match ev.decision {
-            Some(warden_audit::Decision::Deny) => &mut denied,
-            Some(warden_audit::Decision::Ask) => &mut asked,
+            Some(warden_audit::Decision::Deny) => &mut recorded.denied,
+            Some(warden_audit::Decision::Ask) => &mut recorded.asked,
             _ => continue,
         };
+        let tool = ev.tool.as_deref().unwrap_or("?");
         list.push(ActionNote {
-            action: describe_call(ev.tool.as_deref().unwrap_or("?"), &ev.input),
+            action: format!(
+                "{tool}: {}",
+                warden_approvals::summarize(tool, &ev.input, 200)
+            ),
             reason: ev.reasons.first().cloned().unwrap_or_default(),
         });
     }
-    (denied, asked)
-}
-
-/// The task the hooks recorded for the run's session (its first prompt), if any.
-fn recorded_task(ctx: &RunContext) -> Option<String> {
-    let store =
-        crate::record::open_for_reading(&ctx.repo_root, &ctx.policy.settings().audit).ok()?;
-    let flags = warden_audit::AuditStore::session_flags(&store, ctx.id()).ok()?;
-    flags
-        .get("task")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .filter(|t| !t.trim().is_empty())
-}
-
-/// `Bash: rm -fr src`, `Read: .env`: the tool and the part of its input a reviewer needs.
-fn describe_call(tool: &str, input: &Value) -> String {
-    let detail = ["command", "file_path", "path", "url", "pattern"]
-        .iter()
-        .find_map(|k| input.get(*k).and_then(Value::as_str))
-        .map(str::to_string)
-        .unwrap_or_else(|| input.to_string());
-    let detail: String = detail.chars().take(200).collect();
-    format!("{tool}: {detail}")
+    recorded.task = warden_audit::AuditStore::session_flags(&store, ctx.id())
+        .ok()
+        .and_then(|flags| {
+            flags
+                .get("task")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .filter(|t| !t.trim().is_empty());
+    recorded
 }
 
 pub fn print_gates(
