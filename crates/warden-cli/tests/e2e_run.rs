@@ -8,10 +8,9 @@
 //! Landlock, seccomp); without either the tests fail, they do not skip.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use warden_testkit::serde_json::{self, Value};
-use warden_testkit::{tool_use_id, Claude, HttpRecorder, Outcome, Scenario, Workspace};
+use warden_testkit::{git, tool_use_id, Claude, HttpRecorder, Outcome, Scenario, Workspace};
 
 const WARDEN: &str = env!("CARGO_BIN_EXE_warden");
 const TOKEN: &str = "e2e-forge-token-42";
@@ -21,20 +20,6 @@ struct Run {
     bare: PathBuf,
     forge: HttpRecorder,
     outcome: Outcome,
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn policy(forge: &HttpRecorder) -> String {

@@ -38,6 +38,7 @@
 
 #![forbid(unsafe_code)]
 
+mod git;
 mod recorder;
 mod runner;
 mod scenario;
@@ -46,6 +47,7 @@ mod sse;
 
 use std::path::PathBuf;
 
+pub use git::git;
 pub use recorder::{HttpRecorder, HttpRequest};
 pub use runner::{
     hook_settings, Claude, Outcome, ToolResult, Workspace, CLAUDE_BIN_ENV, INSTALL_HINT, KEEP_ENV,
