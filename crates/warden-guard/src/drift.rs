@@ -2,7 +2,6 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::OnceLock;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
@@ -439,40 +438,80 @@ impl DriftChecker for RuleDriftChecker {
 
 // ---- a light action derivation ---------------------------------------------------------
 
-fn secret_globs() -> &'static GlobSet {
-    static SET: OnceLock<GlobSet> = OnceLock::new();
-    SET.get_or_init(|| {
-        let mut b = GlobSetBuilder::new();
-        for g in [
-            "**/.env",
-            "**/.env.*",
-            "**/*.pem",
-            "**/*.key",
-            "**/*.p12",
-            "**/*.pfx",
-            "**/id_rsa*",
-            "**/id_dsa*",
-            "**/id_ecdsa*",
-            "**/id_ed25519*",
-            "**/.ssh/**",
-            "**/.aws/**",
-            "**/.config/gcloud/**",
-            "**/.azure/**",
-            "**/.netrc",
-            "**/.docker/config.json",
-            "**/.kube/config",
-            "**/.npmrc",
-            "**/.pypirc",
-            "**/.git-credentials",
-            "**/.gnupg/**",
-            "/etc/shadow",
-        ] {
-            if let Ok(glob) = GlobBuilder::new(g).build() {
-                b.add(glob);
+/// How one of the secret-file shapes below sits in a path. Each is the meaning of a
+/// `**/`-anchored glob (with `*` free to cross `/`, as `globset` builds them by default), kept
+/// as plain string tests because a hook process needs the answer once and compiling the glob
+/// set cost more than the rest of the derivation (`tests::secret_shapes_agree_with_globs`
+/// checks them against `globset`).
+#[derive(Clone, Copy)]
+enum SecretShape {
+    /// `**/NAME`: the path is NAME or ends in `/NAME`.
+    Name(&'static str),
+    /// `**/START*`: a component starts with START (the rest may cross `/`).
+    Starts(&'static str),
+    /// `**/*END`: the path ends with END.
+    Ends(&'static str),
+    /// `**/DIR/**`: something inside DIR.
+    Inside(&'static str),
+    /// The whole path.
+    Exact(&'static str),
+}
+
+const SECRET_SHAPES: &[(&str, SecretShape)] = &[
+    ("**/.env", SecretShape::Name(".env")),
+    ("**/.env.*", SecretShape::Starts(".env.")),
+    ("**/*.pem", SecretShape::Ends(".pem")),
+    ("**/*.key", SecretShape::Ends(".key")),
+    ("**/*.p12", SecretShape::Ends(".p12")),
+    ("**/*.pfx", SecretShape::Ends(".pfx")),
+    ("**/id_rsa*", SecretShape::Starts("id_rsa")),
+    ("**/id_dsa*", SecretShape::Starts("id_dsa")),
+    ("**/id_ecdsa*", SecretShape::Starts("id_ecdsa")),
+    ("**/id_ed25519*", SecretShape::Starts("id_ed25519")),
+    ("**/.ssh/**", SecretShape::Inside(".ssh")),
+    ("**/.aws/**", SecretShape::Inside(".aws")),
+    (
+        "**/.config/gcloud/**",
+        SecretShape::Inside(".config/gcloud"),
+    ),
+    ("**/.azure/**", SecretShape::Inside(".azure")),
+    ("**/.netrc", SecretShape::Name(".netrc")),
+    (
+        "**/.docker/config.json",
+        SecretShape::Name(".docker/config.json"),
+    ),
+    ("**/.kube/config", SecretShape::Name(".kube/config")),
+    ("**/.npmrc", SecretShape::Name(".npmrc")),
+    ("**/.pypirc", SecretShape::Name(".pypirc")),
+    ("**/.git-credentials", SecretShape::Name(".git-credentials")),
+    ("**/.gnupg/**", SecretShape::Inside(".gnupg")),
+    ("/etc/shadow", SecretShape::Exact("/etc/shadow")),
+];
+
+impl SecretShape {
+    fn matches(self, path: &str) -> bool {
+        // `text` begins a component: at the start, or right after a `/`.
+        let at_component = |text: &str| {
+            path.starts_with(text)
+                || path
+                    .match_indices(text)
+                    .any(|(at, _)| path[..at].ends_with('/'))
+        };
+        match self {
+            SecretShape::Name(name) => {
+                path == name
+                    || path
+                        .strip_suffix(name)
+                        .is_some_and(|before| before.ends_with('/'))
             }
+            SecretShape::Starts(start) => at_component(start),
+            SecretShape::Ends(end) => path.ends_with(end),
+            SecretShape::Inside(dir) => path.match_indices(dir).any(|(at, _)| {
+                (at == 0 || path[..at].ends_with('/')) && path[at + dir.len()..].starts_with('/')
+            }),
+            SecretShape::Exact(whole) => path == whole,
         }
-        b.build().unwrap_or_else(|_| GlobSet::empty())
-    })
+    }
 }
 
 /// Whether `path` looks like a secret file (`.env*` except examples, keys, cloud and SSH
@@ -493,7 +532,7 @@ pub fn is_secret_path(path: &str) -> bool {
     } else {
         path.to_string()
     };
-    secret_globs().is_match(&p) || secret_globs().is_match(format!("./{p}"))
+    SECRET_SHAPES.iter().any(|(_, shape)| shape.matches(&p))
 }
 
 fn is_infra_path(rel: &str) -> bool {
@@ -712,6 +751,111 @@ impl ActionSummary {
                     self.add_read(path, root);
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn glob_says(glob: &str, path: &str) -> bool {
+        let matcher = GlobBuilder::new(glob).build().unwrap().compile_matcher();
+        matcher.is_match(path) || matcher.is_match(format!("./{path}"))
+    }
+
+    /// Path pieces chosen so that every shape's literal turns up often, at component starts
+    /// and inside other names.
+    fn piece() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            ".env",
+            ".env.",
+            ".env.local",
+            "x.env",
+            "env",
+            ".pem",
+            "a.pem",
+            "pem",
+            ".key",
+            "k.p12",
+            "c.pfx",
+            "id_rsa",
+            "id_rsa.pub",
+            "my_id_rsa",
+            "id_dsa",
+            "id_ecdsa",
+            "id_ed25519",
+            ".ssh",
+            "ssh",
+            ".aws",
+            "aws",
+            ".config",
+            "gcloud",
+            ".azure",
+            ".netrc",
+            "netrc",
+            ".docker",
+            "config.json",
+            ".kube",
+            "config",
+            ".npmrc",
+            ".pypirc",
+            ".git-credentials",
+            ".gnupg",
+            "etc",
+            "shadow",
+            "src",
+            "",
+            "~",
+            "home",
+        ])
+        .prop_map(str::to_string)
+    }
+
+    proptest! {
+        #[test]
+        fn secret_shapes_agree_with_globs(
+            pieces in prop::collection::vec(piece(), 1..5),
+            lead in prop::sample::select(vec!["", "/", "./"]),
+        ) {
+            let path = format!("{lead}{}", pieces.join("/"));
+            for (glob, shape) in SECRET_SHAPES {
+                prop_assert_eq!(
+                    shape.matches(&path),
+                    glob_says(glob, &path),
+                    "{} on {:?}",
+                    glob,
+                    path
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn secret_paths() {
+        for secret in [
+            ".env",
+            "app/.env.local",
+            "~/.ssh/id_ed25519",
+            "/root/.aws/credentials",
+            "deploy/tls.pem",
+            "/etc/shadow",
+            "home/.docker/config.json",
+            "~/.kube/config",
+        ] {
+            assert!(is_secret_path(secret), "{secret}");
+        }
+        for plain in [
+            "src/env.rs",
+            ".env.example",
+            "app/.env.sample",
+            "notes/ssh.md",
+            "x.env",
+            "/etc/shadowed",
+            "docs/aws/readme.md",
+        ] {
+            assert!(!is_secret_path(plain), "{plain}");
         }
     }
 }
