@@ -408,6 +408,8 @@ pub struct LoadedFile {
     pub policy: PolicyFile,
     /// Hooks found in a Claude settings file.
     pub hooks: Vec<HookNote>,
+    /// The top-level sections a TOML file sets (`defaults`, `scope`, ...), in file order.
+    pub sections: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -495,9 +497,10 @@ pub fn parse_text(path: &Path, layer: Layer, text: String) -> Result<LoadedFile,
             format: FileFormat::ClaudeSettingsJson,
             policy,
             hooks,
+            sections: Vec::new(),
         });
     }
-    let policy: PolicyFile = toml::from_str(&text).map_err(|e| {
+    let toml_error = |e: toml::de::Error| {
         let (line, column) = match e.span() {
             Some(span) => {
                 let (l, c) = line_col(&text, span.start);
@@ -511,7 +514,19 @@ pub fn parse_text(path: &Path, layer: Layer, text: String) -> Result<LoadedFile,
             line,
             column,
         }
-    })?;
+    };
+    // One parse serves both the settings and the list of sections the file sets (a layer
+    // overrides only those); a typed error is found again from the text for its position.
+    let table: toml::Table = toml::from_str(&text).map_err(toml_error)?;
+    let sections = table.keys().cloned().collect();
+    let policy: PolicyFile = match toml::Value::Table(table).try_into() {
+        Ok(policy) => policy,
+        Err(e) => {
+            return Err(toml_error(
+                toml::from_str::<PolicyFile>(&text).err().unwrap_or(e),
+            ))
+        }
+    };
     Ok(LoadedFile {
         path: path.to_path_buf(),
         layer,
@@ -519,6 +534,7 @@ pub fn parse_text(path: &Path, layer: Layer, text: String) -> Result<LoadedFile,
         format: FileFormat::Toml,
         policy,
         hooks: Vec::new(),
+        sections,
     })
 }
 
@@ -529,6 +545,64 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
+}
+
+/// The line of every quoted string in a policy file, by its raw text, in file order: built in
+/// one pass so that placing each of a file's rules is a lookup, not a search of the whole
+/// text (which made loading a 200-rule policy quadratic).
+pub(crate) struct QuotedLines<'a> {
+    by_text: std::collections::HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> QuotedLines<'a> {
+    /// Strings in `"` or `'` that open and close on one line; a `#` outside them ends the
+    /// line (a TOML comment; JSON has no `#` outside strings).
+    pub(crate) fn of(text: &'a str) -> QuotedLines<'a> {
+        let mut by_text: std::collections::HashMap<&'a str, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (index, line) in text.split('\n').enumerate() {
+            let bytes = line.as_bytes();
+            let mut at = 0;
+            while at < bytes.len() {
+                let quote = bytes[at];
+                if quote == b'#' {
+                    break;
+                }
+                if quote != b'"' && quote != b'\'' {
+                    at += 1;
+                    continue;
+                }
+                let start = at + 1;
+                let mut end = start;
+                while end < bytes.len() && bytes[end] != quote {
+                    // Only basic (double-quoted) strings have escapes.
+                    end += if quote == b'"' && bytes[end] == b'\\' {
+                        2
+                    } else {
+                        1
+                    };
+                }
+                if end >= bytes.len() {
+                    break;
+                }
+                by_text
+                    .entry(&line[start..end])
+                    .or_default()
+                    .push(index + 1);
+                at = end + 1;
+            }
+        }
+        QuotedLines { by_text }
+    }
+
+    /// The line of the `nth` (0-based) quoted occurrence of `rule`, falling back to a search
+    /// of the text for a rule written in a form the index does not hold (escapes, say).
+    pub(crate) fn line(&self, text: &str, rule: &str, nth: usize) -> usize {
+        match self.by_text.get(rule).and_then(|lines| lines.get(nth)) {
+            Some(&line) => line,
+            None => rule_line(text, rule, nth),
+        }
+    }
 }
 
 /// Find the line of the `nth` (0-based) occurrence of a rule's text in its file.
@@ -643,4 +717,56 @@ pub fn import_claude_settings(path: &Path, text: &str) -> Result<String, ConfigE
 
 fn toml_string(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The one-pass index places every rule where the search of the whole text does, on
+        /// files of arrays of quoted rules with repeats, both quote styles and comments.
+        #[test]
+        fn quoted_lines_agree_with_the_search(
+            lines in prop::collection::vec(
+                (
+                    prop::collection::vec(
+                        (prop::sample::select(vec!["Bash(npm test*)", "Read(./src/**)", "Bash(git push:*)", "x", ""]),
+                         any::<bool>()),
+                        0..4,
+                    ),
+                    prop::sample::select(vec!["", "  # note", "# whole line"]),
+                ),
+                1..8,
+            ),
+        ) {
+            let text: String = lines
+                .iter()
+                .map(|(rules, comment)| {
+                    let items: Vec<String> = rules
+                        .iter()
+                        .map(|(r, double)| if *double { format!("\"{r}\"") } else { format!("'{r}'") })
+                        .collect();
+                    format!("deny = [{}]{comment}\n", items.join(", "))
+                })
+                .collect();
+            let index = QuotedLines::of(&text);
+            for rule in ["Bash(npm test*)", "Read(./src/**)", "Bash(git push:*)", "x", "absent"] {
+                for nth in 0..6 {
+                    prop_assert_eq!(index.line(&text, rule, nth), rule_line(&text, rule, nth), "{} #{}", rule, nth);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn quoted_lines_skip_comments_and_keep_escaped_rules_findable() {
+        let text = "# \"Bash(rm*)\" was here\ndeny = [\"Bash(rm*)\", 'it''s']\nask = [\"Bash(echo \\\"hi\\\")\"]\n";
+        let index = QuotedLines::of(text);
+        assert_eq!(index.line(text, "Bash(rm*)", 0), 2);
+        // Stored with escapes: found by the fallback search, as before.
+        assert_eq!(index.line(text, "Bash(echo \\\"hi\\\")", 0), 3);
+        assert_eq!(index.line(text, "nowhere", 0), 0);
+    }
 }

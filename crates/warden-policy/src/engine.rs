@@ -355,9 +355,7 @@ impl Policy {
         for file in &files {
             let p = &file.policy;
             if file.format == crate::config::FileFormat::Toml {
-                let toml_value: Option<toml::Table> = toml::from_str(&file.text).ok();
-                let has =
-                    |section: &str| toml_value.as_ref().is_some_and(|t| t.contains_key(section));
+                let has = |section: &str| file.sections.iter().any(|s| s == section);
                 if has("defaults") {
                     settings.defaults = p.defaults.clone();
                 }
@@ -406,6 +404,7 @@ impl Policy {
             for dir in &p.permissions.additional_directories {
                 read_scope_src.push(format!("{}/**", dir.trim_end_matches('/')));
             }
+            let quoted = crate::config::QuotedLines::of(&file.text);
             for (list, texts) in [
                 (RuleList::Deny, &p.permissions.deny),
                 (RuleList::Ask, &p.permissions.ask),
@@ -414,7 +413,7 @@ impl Policy {
                 let mut seen: HashMap<&str, usize> = HashMap::new();
                 for text in texts {
                     let nth = seen.entry(text.as_str()).or_insert(0);
-                    let line = crate::config::rule_line(&file.text, text, *nth);
+                    let line = quoted.line(&file.text, text, *nth);
                     *nth += 1;
                     let origin = Origin {
                         file: file.path.clone(),

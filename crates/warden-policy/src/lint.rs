@@ -98,6 +98,7 @@ pub fn lint_loaded(files: &[LoadedFile]) -> Vec<LintFinding> {
     let mut entries = Vec::new();
     for file in files {
         let p = &file.policy.permissions;
+        let quoted = crate::config::QuotedLines::of(&file.text);
         for (list, rules) in [
             (RuleList::Deny, &p.deny),
             (RuleList::Ask, &p.ask),
@@ -106,7 +107,7 @@ pub fn lint_loaded(files: &[LoadedFile]) -> Vec<LintFinding> {
             let mut seen = std::collections::HashMap::new();
             for text in rules {
                 let nth: &mut usize = seen.entry(text.as_str()).or_insert(0);
-                let line = crate::config::rule_line(&file.text, text, *nth);
+                let line = quoted.line(&file.text, text, *nth);
                 *nth += 1;
                 let column = file
                     .text
