@@ -241,8 +241,10 @@ fn resolve_by_canonicalize(path: &Path) -> PathBuf {
 #[derive(Debug, Clone)]
 pub struct PathPattern {
     source: String,
-    glob: Glob,
-    inner: Option<Glob>,
+    // The glob text, anchored at the root (and the same text with `/**` added for a pattern
+    // that may name a directory).
+    glob: String,
+    inner: Option<String>,
     // Literal parts every path matching `glob` (`inner`) has: checked before the glob, so
     // that most patterns never run (or even compile) a regex for most paths.
     glob_needs: Literals,
@@ -256,18 +258,22 @@ impl PathPattern {
     /// Parse `pattern` against `anchors`. Syntax errors show here; compiling waits for first use.
     pub fn new(pattern: &str, anchors: &Anchors) -> Result<PathPattern, globset::Error> {
         let absolute = absolutize_pattern(pattern, anchors);
-        let glob = glob_of(&absolute)?;
         // `Edit(./infra)` or `infra/` should cover the files below it as well.
-        let inner = if absolute.ends_with("/**") {
-            None
-        } else {
-            Some(glob_of(&format!("{}/**", absolute.trim_end_matches('/')))?)
-        };
+        let inner =
+            (!absolute.ends_with("/**")).then(|| format!("{}/**", absolute.trim_end_matches('/')));
+        // `globset` can only reject classes, alternations and escapes; a glob without them is
+        // valid as it stands, and parsing it (which writes out its regex) waits for first use.
+        if could_be_invalid(&absolute) {
+            glob_of(&absolute)?;
+            if let Some(inner) = &inner {
+                glob_of(inner)?;
+            }
+        }
         Ok(PathPattern {
             source: pattern.to_string(),
-            glob_needs: Literals::of(glob.glob()),
-            inner_needs: inner.as_ref().map(|g| Literals::of(g.glob())),
-            glob,
+            glob_needs: Literals::of(&absolute),
+            inner_needs: inner.as_deref().map(Literals::of),
+            glob: absolute,
             inner,
             compiled: OnceLock::new(),
         })
@@ -290,13 +296,28 @@ impl PathPattern {
         }
         let (outer, inner) = self.compiled.get_or_init(|| {
             (
-                self.glob.compile_matcher(),
-                self.inner.as_ref().map(Glob::compile_matcher),
+                compile_valid(&self.glob),
+                self.inner.as_deref().map(compile_valid),
             )
         });
         (outer_may && outer.is_match(path))
             || (inner_may && inner.as_ref().is_some_and(|m| m.is_match(path)))
     }
+}
+
+/// Whether `globset` might reject `glob`: only its classes, alternations and escapes can be
+/// malformed.
+fn could_be_invalid(glob: &str) -> bool {
+    glob.contains(['[', ']', '{', '}', '\\'])
+}
+
+/// The matcher of a glob [`PathPattern::new`] has already accepted.
+fn compile_valid(glob: &str) -> GlobMatcher {
+    // Unreachable failure: `new` parsed every glob that could fail. Were it reached, the hook
+    // turns the panic into a deny.
+    glob_of(glob)
+        .expect("a path pattern's glob was checked when the policy loaded")
+        .compile_matcher()
 }
 
 /// Literal text that every path a glob matches must have: a necessary condition, cheap to
@@ -711,6 +732,30 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+
+        /// A pattern is refused when the policy loads exactly when `globset` refuses its glob,
+        /// although only globs that could be malformed are parsed then.
+        #[test]
+        fn refused_at_load_exactly_when_globset_refuses(
+            pattern in "[a-z./*?\\[\\]{},!\\\\-]{1,12}",
+        ) {
+            let a = Anchors::at_root(Path::new("/proj"), Some(PathBuf::from("/home/u")));
+            let absolute = absolutize_pattern(&pattern, &a);
+            let inner = format!("{}/**", absolute.trim_end_matches('/'));
+            let globset_refuses = glob_of(&absolute).is_err()
+                || (!absolute.ends_with("/**") && glob_of(&inner).is_err());
+            let refused = PathPattern::new(&pattern, &a);
+            proptest::prop_assert_eq!(refused.is_err(), globset_refuses, "{:?}", pattern);
+            if let Ok(p) = refused {
+                // Matching compiles the globs: never a panic for an accepted pattern.
+                p.matches(Path::new("/proj/a/b.txt"));
+                p.matches(Path::new("/proj/src/x"));
+            }
+        }
+    }
+
     #[test]
     fn literals_reject_what_they_should() {
         let env = Literals::of("/proj/**/.env/**");
@@ -759,8 +804,11 @@ mod tests {
             .chain(crate::engine::BUILTIN_SECRET_EXCEPTIONS)
         {
             let p = PathPattern::new(pattern, &a).unwrap();
-            let outer = p.glob.compile_matcher();
-            let inner = p.inner.as_ref().map(Glob::compile_matcher);
+            let outer = glob_of(&p.glob).unwrap().compile_matcher();
+            let inner = p
+                .inner
+                .as_deref()
+                .map(|g| glob_of(g).unwrap().compile_matcher());
             for path in paths {
                 let plain =
                     outer.is_match(path) || inner.as_ref().is_some_and(|m| m.is_match(path));
