@@ -222,3 +222,23 @@ fn a_run_that_touches_infra_needs_approval_before_merge() {
         .unwrap_or_else(|| panic!("no alert among {requests:#?}"));
     assert_eq!(alert.body["event"], "warden.run.needs-approval");
 }
+
+#[test]
+fn an_agent_cannot_switch_its_hooks_off_from_inside_a_run() {
+    let run = play_under_run("run-hooks-off", Some("make the greeting friendlier"), "src");
+    assert_eq!(run.outcome.exit_code, Some(0), "{}", run.outcome.stderr);
+    let (id, record) = only_run(&run);
+    assert_eq!(record["outcome"]["state"], "passed");
+    // The branch carries the edit and no local settings file: neither write took place.
+    let branch = format!("refs/heads/warden/{id}");
+    assert_eq!(
+        git(&run.bare, &["show", &format!("{branch}:src/greeting.txt")]),
+        "hello there\n"
+    );
+    let files = git(&run.bare, &["ls-tree", "-r", "--name-only", &branch]);
+    assert!(!files.contains("settings.local.json"), "{files}");
+    // Both attempts and the rm -fr after them were answered by warden and recorded.
+    let log = audit_session(&run, &id);
+    assert!(log.contains("disableAllHooks"), "{log}");
+    assert!(log.contains("rm -fr src"), "{log}");
+}
