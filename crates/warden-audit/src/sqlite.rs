@@ -20,7 +20,7 @@ use crate::event::{
     redact_json, Decision, EventKind, NewEvent, PassThrough, Redactor, StoredEvent,
 };
 use crate::scan::{self, row_fields, EVENT_COLUMNS};
-use crate::signing::{self, Checkpoint, Signer};
+use crate::signing::{self, Checkpoint, KeyFile, Signer};
 use crate::store::{
     AuditStore, CheckpointProblem, CheckpointProblemKind, CheckpointSource, EventFilter, Integrity,
     SessionFilter, SessionSummary, VerifyReport, WitnessStatus,
@@ -199,7 +199,8 @@ impl std::fmt::Debug for StoreOptions {
 
 struct Inner {
     conn: Connection,
-    signer: Option<Signer>,
+    /// The signing key file, read by the first append (or checkpoint).
+    signer: Option<KeyFile>,
     /// Writes the witness of each checkpoint (when checkpoints are on).
     witness: Option<WitnessWriter>,
     /// The witness worker merges the WAL; automatic merges here are rarer.
@@ -587,15 +588,14 @@ impl SqliteStore {
                 || (c.at_session_end && matches!(kind, EventKind::SessionEnd | EventKind::Stop)))
     }
 
-    fn signer<'a>(&self, inner: &'a mut Inner) -> Result<&'a Signer, AuditError> {
+    /// Reads (or creates) the key file once per store; the key itself is
+    /// derived only when a checkpoint is signed ([`Self::signer_from`]).
+    fn load_key(&self, inner: &mut Inner) -> Result<(), AuditError> {
         if inner.signer.is_none() {
             let key_path = self.key_path.as_deref().ok_or(AuditError::NoConfigDir)?;
-            inner.signer = Some(Signer::load_or_create(key_path)?);
+            inner.signer = Some(KeyFile::load_or_create(key_path)?);
         }
-        inner
-            .signer
-            .as_ref()
-            .ok_or_else(|| AuditError::InvalidArgument("signing key not loaded".into()))
+        Ok(())
     }
 
     /// Appends several events in one transaction (one lock, one sync): for
@@ -607,10 +607,11 @@ impl SqliteStore {
         let inner = &mut *guard;
         Self::witness_failure(inner)?;
         if self.opts.checkpoints.enabled {
-            // Loaded before the write lock, and on every append rather than
-            // only when a checkpoint falls due: a missing or unreadable key
-            // then fails every append alike instead of one in `every`.
-            self.signer(inner)?;
+            // The key file is read before the write lock, and by every store
+            // that appends rather than only when a checkpoint falls due: a
+            // missing or unreadable key then fails every append alike
+            // instead of one in `every`. The key is derived only to sign.
+            self.load_key(inner)?;
         }
         let mut checkpoint = None;
         let mut stored = Vec::with_capacity(prepared.len());
@@ -715,8 +716,9 @@ impl SqliteStore {
         Ok(stored)
     }
 
-    fn signer_from<'a>(&self, slot: &'a Option<Signer>) -> Result<&'a Signer, AuditError> {
+    fn signer_from<'a>(&self, slot: &'a Option<KeyFile>) -> Result<&'a Signer, AuditError> {
         slot.as_ref()
+            .map(KeyFile::signer)
             .ok_or_else(|| AuditError::InvalidArgument("signing key not loaded".into()))
     }
 
@@ -782,7 +784,7 @@ impl SqliteStore {
         let mut guard = self.lock();
         let inner = &mut *guard;
         Self::witness_failure(inner)?;
-        self.signer(inner)?;
+        self.load_key(inner)?;
         let cp = {
             let tx = inner
                 .conn
