@@ -30,13 +30,24 @@ use crate::witness_writer::{self, WitnessWriter};
 
 const SCHEMA_VERSION: i64 = 1;
 
-/// WAL size above which a closing store merges the WAL into the main file.
+/// WAL size above which a store merges the WAL into the main file before
+/// its first append.
 ///
-/// Stores close without merging (see `open`), so the next process to open
-/// the log rebuilds the WAL index by reading the whole WAL file: keeping
-/// it short keeps every hook's open cheap, and only the rare close that
-/// crosses this size pays for the merge and its fsyncs.
-const WAL_MERGE_BYTES: u64 = 512 * 1024;
+/// Stores close without merging (see `open`), so every process that opens
+/// the log rebuilds the WAL index by reading the whole WAL (the index does
+/// not outlive the last connection): about 0.2 µs per KiB, paid by every
+/// hook. A merge costs the process that makes it four flushes to stable
+/// storage (see [`merge_wal`]), milliseconds each on an ordinary disk (4 to
+/// 5 ms on the one measured). A hook adds about 9 KiB to the WAL, so a
+/// merge comes every ~115 hooks at this size: on average ~100 µs of reading
+/// and ~150 µs of flushing per hook there, against ~50 µs and ~300 µs at
+/// half the size (BENCHMARKS.md). On a disk that flushes in well under a
+/// millisecond a smaller WAL would pay off; on this kind it costs more.
+const WAL_MERGE_BYTES: u64 = 1024 * 1024;
+
+/// How long a merge waits for readers to finish before it gives up (a
+/// later append tries again).
+const WAL_MERGE_WAIT: Duration = Duration::from_millis(20);
 
 /// From this many checkpoints on, `verify` checks their signatures on a
 /// second thread while it reads the chain (about 50 µs each).
@@ -205,6 +216,8 @@ struct Inner {
     witness: Option<WitnessWriter>,
     /// The witness worker merges the WAL; automatic merges here are rarer.
     merging_in_background: bool,
+    /// No append yet: the first one merges a long WAL before it writes.
+    first_append: bool,
 }
 
 /// The SQLite-backed [`AuditStore`].
@@ -229,21 +242,33 @@ impl Drop for SqliteStore {
             // failure can only be seen through `close`.
             let _ = w.close();
         }
-        if self.opts.read_only {
-            return;
-        }
-        let mut wal = self.path.clone().into_os_string();
-        wal.push("-wal");
-        let big = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_MERGE_BYTES);
-        if big {
-            let inner = self.inner.get_mut().unwrap_or_else(|p| p.into_inner());
-            // Best effort and brief: a busy log is merged by a later close.
-            let _ = inner.conn.busy_timeout(Duration::from_millis(20));
-            let _ = inner
-                .conn
-                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-        }
     }
+}
+
+/// The size of the log's WAL file (0 when there is none).
+fn wal_bytes(path: &Path) -> u64 {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(&wal).map_or(0, |m| m.len())
+}
+
+/// Merges the WAL into the main file and empties it, waiting at most
+/// [`WAL_MERGE_WAIT`] for readers. Best effort: a busy log is merged by a
+/// later append.
+///
+/// The WAL file is truncated, not only rewound: a WAL that is merely marked
+/// as merged in the WAL index would be read again in full, and merged
+/// again, by the next process that opens the log, since the index does not
+/// outlive the last connection. The merge flushes the WAL before copying it
+/// and the main file after; the next commit writes a new WAL header and
+/// flushes it. Made by the appending process itself, right before its own
+/// commit, that header flush comes without the flush of the directory that
+/// SQLite adds to a process's first flush of the WAL (the merge paid it),
+/// so a merge costs four flushes; made when a store closed, it cost five.
+fn merge_wal(conn: &Connection, busy_timeout: Duration) {
+    let _ = conn.busy_timeout(WAL_MERGE_WAIT);
+    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    let _ = conn.busy_timeout(busy_timeout);
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -417,7 +442,9 @@ impl SqliteStore {
         conn.busy_timeout(opts.busy_timeout).map_err(sql)?;
         // The last connection to close would otherwise merge the WAL into
         // the main file, with fsyncs: that would be paid by every hook
-        // process. Merging is left to SQLite's automatic checkpoints.
+        // process. Merging is left to the first append of a store that
+        // finds the WAL long (see `merge_wal`) and to SQLite's automatic
+        // checkpoints in long-lived writers.
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
             .map_err(sql)?;
         let version: i64 = conn
@@ -496,6 +523,7 @@ impl SqliteStore {
                 signer: None,
                 witness,
                 merging_in_background: false,
+                first_append: true,
             }),
             path,
             log_id,
@@ -612,6 +640,12 @@ impl SqliteStore {
             // missing or unreadable key then fails every append alike
             // instead of one in `every`. The key is derived only to sign.
             self.load_key(inner)?;
+        }
+        if std::mem::take(&mut inner.first_append) && wal_bytes(&self.path) > WAL_MERGE_BYTES {
+            // Once per store: a hook appends once per process, and a
+            // long-lived writer's WAL is merged by SQLite (or the witness
+            // worker) as it grows.
+            merge_wal(&inner.conn, self.opts.busy_timeout);
         }
         let mut checkpoint = None;
         let mut stored = Vec::with_capacity(prepared.len());
