@@ -544,7 +544,7 @@ fn wal_len(db: &std::path::Path) -> u64 {
     std::fs::metadata(wal).map_or(0, |m| m.len())
 }
 
-/// A log whose WAL was left longer than a store merges (1 MiB), by a
+/// A log whose WAL was left longer than a store merges (512 KiB), by a
 /// long-lived writer with checkpoints off (nothing merges in its background).
 fn log_with_a_long_wal(dir: &std::path::Path) -> (std::path::PathBuf, StoreOptions) {
     let path = dir.join("audit.db");
