@@ -6,18 +6,23 @@
 //! cargo build --release -p warden-audit --example hook_process
 //! B=target/release/examples/hook_process
 //! $B fill DIR 5000               # a log that already holds 5,000 events
-//! $B spawn DIR 3000              # 3,000 fresh processes, one after the other: the mean and
-//!                                # percentiles of each phase (in-process timers) and of the
-//!                                # whole process as its parent sees it
+//! cp -a DIR DIR2                 # the same log for a second build
+//! $B spawn DIR 3000              # 3,000 fresh processes, one after the other
+//! $B spawn DIR 3000 OLD/hook_process DIR2   # and another build's, in turn
 //! hyperfine -N --warmup 50 --runs 3000 "$B once DIR" "$B noop"
 //! ```
 //!
 //! `DIR/audit.db` is the log; the signing key and the witness live under
 //! `DIR/keys/`. `once` is one hook-like process (what hyperfine should run);
 //! `noop` is the same binary doing nothing, for the process's own start-up;
-//! `phases` is `once` printing its phase times in µs. Read the *mean* over a
-//! long series: the WAL merges that some processes pay are part of the
-//! cost, and a median alone hides them.
+//! `phases` is `once` printing its phase times in µs. `spawn` reports, per
+//! build, the mean and percentiles of each phase (in-process timers), of
+//! their sum (`store`) and of the whole process as its parent sees it
+//! (`process`, spawning included); with other builds it runs one process of each in
+//! turn, so that a shared machine's changing load falls on all alike. Read
+//! the *mean* over a long series: the WAL merges that some processes pay
+//! (milliseconds of flushes) are part of the cost, and a median alone hides
+//! them.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -94,40 +99,81 @@ fn stats(name: &str, v: &mut [f64]) {
     );
 }
 
-fn spawn(dir: &Path, runs: usize) -> Result<(), Box<dyn std::error::Error>> {
-    let me = std::env::current_exe()?;
-    let names = ["open", "state", "append", "drop"];
-    let mut phases: Vec<Vec<f64>> = (0..5).map(|_| Vec::with_capacity(runs)).collect();
-    let mut whole = Vec::with_capacity(runs);
-    let mut noop = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let t = Instant::now();
-        let st = Command::new(&me).arg("noop").status()?;
-        noop.push(t.elapsed().as_secs_f64() * 1e6);
-        if !st.success() {
-            return Err("noop failed".into());
-        }
-        let t = Instant::now();
-        let out = Command::new(&me).arg("phases").arg(dir).output()?;
-        whole.push(t.elapsed().as_secs_f64() * 1e6);
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).into_owned().into());
-        }
-        let text = String::from_utf8(out.stdout)?;
-        let mut sum = 0.0;
-        for (i, f) in text.split_whitespace().enumerate().take(4) {
-            let us: f64 = f.parse()?;
-            sum += us;
-            phases[i].push(us);
-        }
-        phases[4].push(sum);
+/// One build under test: its binary, its own copy of the log, its figures.
+struct Build {
+    exe: PathBuf,
+    dir: PathBuf,
+    /// open, state, append, drop, store (their sum), process (wall, as the parent sees it).
+    figures: Vec<Vec<f64>>,
+}
+
+const FIGURES: [&str; 6] = ["open", "state", "append", "drop", "store", "process"];
+
+fn run_once(b: &mut Build) -> Result<(), Box<dyn std::error::Error>> {
+    let t = Instant::now();
+    let out = Command::new(&b.exe).arg("phases").arg(&b.dir).output()?;
+    let wall = t.elapsed().as_secs_f64() * 1e6;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned().into());
     }
-    println!("{runs} fresh processes");
-    for (i, name) in names.iter().chain(&["store"]).enumerate() {
-        stats(name, &mut phases[i]);
+    let text = String::from_utf8(out.stdout)?;
+    let f: Vec<f64> = text
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()?;
+    if f.len() != 4 {
+        return Err(format!("unexpected output {text:?}").into());
     }
-    stats("process", &mut whole);
-    stats("noop", &mut noop);
+    for (i, v) in f[..4].iter().enumerate() {
+        b.figures[i].push(*v);
+    }
+    b.figures[4].push(f.iter().sum());
+    b.figures[5].push(wall);
+    Ok(())
+}
+
+/// Runs `runs` fresh processes of this build (and, process by process in
+/// turn, of each `other` build on its own copy of the log, so that a
+/// machine's changing load falls on all alike).
+fn spawn(
+    dir: &Path,
+    runs: usize,
+    others: &[(PathBuf, PathBuf)],
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut builds = vec![Build {
+        exe: std::env::current_exe()?,
+        dir: dir.to_owned(),
+        figures: Vec::new(),
+    }];
+    for (exe, dir) in others {
+        builds.push(Build {
+            exe: exe.clone(),
+            dir: dir.clone(),
+            figures: Vec::new(),
+        });
+    }
+    for b in &mut builds {
+        b.figures = (0..FIGURES.len())
+            .map(|_| Vec::with_capacity(runs))
+            .collect();
+    }
+    for r in 0..runs {
+        let n = builds.len();
+        for k in 0..n {
+            // Alternate who goes first.
+            run_once(&mut builds[(k + r) % n])?;
+        }
+    }
+    for b in &mut builds {
+        println!(
+            "{} on {}: {runs} fresh processes",
+            b.exe.display(),
+            b.dir.display()
+        );
+        for (name, v) in FIGURES.iter().zip(&mut b.figures) {
+            stats(name, v);
+        }
+    }
     Ok(())
 }
 
@@ -152,9 +198,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Some("fill") => fill(&dir(1)?, num(2, 5000)),
-        Some("spawn") => spawn(&dir(1)?, num(2, 1000) as usize),
+        Some("spawn") => {
+            let others: Vec<(PathBuf, PathBuf)> = args[3.min(args.len())..]
+                .chunks(2)
+                .map(|c| match c {
+                    [exe, dir] => Ok((PathBuf::from(exe), PathBuf::from(dir))),
+                    _ => Err("OTHER_BINARY needs its DIR"),
+                })
+                .collect::<Result<_, _>>()?;
+            spawn(&dir(1)?, num(2, 1000) as usize, &others)
+        }
         _ => Err(
-            "usage: hook_process (noop | once DIR | phases DIR | fill DIR [N] | spawn DIR [RUNS])"
+            "usage: hook_process (noop | once DIR | phases DIR | fill DIR [N] | spawn DIR [RUNS [OTHER_BINARY OTHER_DIR]...])"
                 .into(),
         ),
     }
