@@ -36,15 +36,15 @@ const SCHEMA_VERSION: i64 = 1;
 /// Stores close without merging (see `open`), so every process that opens
 /// the log rebuilds the WAL index by reading and checksumming the whole WAL
 /// (the index does not outlive the last connection): 0.2 to 0.3 µs per KiB
-/// in a fresh process, paid by every hook, and the largest part of a hook's
+/// in a fresh process, paid by every hook: about a quarter of a hook's
 /// `open` near this size. A merge costs the process that makes it four
 /// flushes to stable storage (see [`merge_wal`]), 4 to 5 ms each on the
 /// disk measured. A hook adds about 9 KiB to the WAL, so at this size one
 /// hook in ~55 merges. Measured (BENCHMARKS.md): at twice this size the
 /// merges halve but the typical hook's `open` grows by ~80 µs, and the
 /// average over a long series does not improve; at half, the flushes
-/// double. A median hook pays no flush at all, so the median is what the
-/// WAL's length decides.
+/// double. A typical hook pays no flush at all: its cost is decided by
+/// the WAL's length.
 const WAL_MERGE_BYTES: u64 = 512 * 1024;
 
 /// How long a merge waits for readers to finish before it gives up (a
