@@ -31,7 +31,7 @@ use crate::witness_writer::{self, WitnessWriter};
 const SCHEMA_VERSION: i64 = 1;
 
 /// WAL size above which a store merges the WAL into the main file before
-/// its first append.
+/// its first append (and, if it appended more than once, when it closes).
 ///
 /// Stores close without merging (see `open`), so every process that opens
 /// the log rebuilds the WAL index by reading and checksumming the whole WAL
@@ -218,8 +218,10 @@ struct Inner {
     witness: Option<WitnessWriter>,
     /// The witness worker merges the WAL; automatic merges here are rarer.
     merging_in_background: bool,
-    /// No append yet: the first one merges a long WAL before it writes.
-    first_append: bool,
+    /// Appends (calls) made through this store. The first merges a long
+    /// WAL before it writes; a store that made more (a long-lived writer)
+    /// merges a long WAL when it closes too.
+    appends: u64,
 }
 
 /// The SQLite-backed [`AuditStore`].
@@ -243,6 +245,13 @@ impl Drop for SqliteStore {
             // The pending witness is written before the store goes away; a
             // failure can only be seen through `close`.
             let _ = w.close();
+        }
+        let inner = self.inner.get_mut().unwrap_or_else(|p| p.into_inner());
+        // A writer that appended more than once (not a hook, whose single
+        // append merged before it wrote) does not leave a long WAL for the
+        // next process to read. Best effort and brief.
+        if inner.appends > 1 && wal_bytes(&self.path) > WAL_MERGE_BYTES {
+            merge_wal(&inner.conn, self.opts.busy_timeout);
         }
     }
 }
@@ -525,7 +534,7 @@ impl SqliteStore {
                 signer: None,
                 witness,
                 merging_in_background: false,
-                first_append: true,
+                appends: 0,
             }),
             path,
             log_id,
@@ -643,10 +652,11 @@ impl SqliteStore {
             // instead of one in `every`. The key is derived only to sign.
             self.load_key(inner)?;
         }
-        if std::mem::take(&mut inner.first_append) && wal_bytes(&self.path) > WAL_MERGE_BYTES {
+        inner.appends += 1;
+        if inner.appends == 1 && wal_bytes(&self.path) > WAL_MERGE_BYTES {
             // Once per store: a hook appends once per process, and a
             // long-lived writer's WAL is merged by SQLite (or the witness
-            // worker) as it grows.
+            // worker) as it grows, and when it closes.
             merge_wal(&inner.conn, self.opts.busy_timeout);
         }
         let mut checkpoint = None;

@@ -544,15 +544,22 @@ fn wal_len(db: &std::path::Path) -> u64 {
     std::fs::metadata(wal).map_or(0, |m| m.len())
 }
 
-/// A log whose WAL was left longer than a store merges (512 KiB), by a
-/// long-lived writer with checkpoints off (nothing merges in its background).
+/// A log whose WAL was left longer than a store merges (512 KiB) by a
+/// process that appended once (600 events in one batch) and then wrote
+/// session flags: only a store that appended more than once merges when it
+/// closes.
 fn log_with_a_long_wal(dir: &std::path::Path) -> (std::path::PathBuf, StoreOptions) {
     let path = dir.join("audit.db");
     let mut o = opts(dir);
     o.checkpoints.enabled = false;
     let store = SqliteStore::open(&path, o.clone()).unwrap();
-    for i in 1..=600 {
-        store.append(event("s", i)).unwrap();
+    store
+        .append_batch((1..=600).map(|i| event("s", i)).collect())
+        .unwrap();
+    for i in 0..400 {
+        store
+            .set_session_flag(&format!("s{i}"), "guard", json!({"n": i}))
+            .unwrap();
     }
     drop(store);
     assert!(
@@ -561,6 +568,24 @@ fn log_with_a_long_wal(dir: &std::path::Path) -> (std::path::PathBuf, StoreOptio
         wal_len(&path)
     );
     (path, o)
+}
+
+#[test]
+fn a_writer_that_appended_more_than_once_merges_a_long_wal_when_it_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    let mut o = opts(dir.path());
+    o.checkpoints.enabled = false;
+    let store = SqliteStore::open(&path, o.clone()).unwrap();
+    for i in 1..=600 {
+        store.append(event("s", i)).unwrap();
+    }
+    assert!(wal_len(&path) > 512 * 1024);
+    drop(store);
+    assert_eq!(wal_len(&path), 0);
+    let r = SqliteStore::open(&path, o).unwrap().verify().unwrap();
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(r.events, 600);
 }
 
 #[test]
