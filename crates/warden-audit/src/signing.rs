@@ -56,22 +56,44 @@ impl Signer {
         self.key.sign(msg).to_bytes()
     }
 
-    /// Loads the key, creating it (0600, and its directory 0700) when absent.
-    pub(crate) fn load_or_create(path: &Path) -> Result<Signer, AuditError> {
-        match read_key(path)? {
-            Some(k) => Ok(Signer::from_key(k)),
-            None => {
-                create_key(path)?;
-                read_key(path)?
-                    .map(Signer::from_key)
-                    .ok_or_else(|| key_err(path, "vanished right after it was created"))
-            }
-        }
-    }
-
     /// Loads the key if it exists; never creates it.
     pub(crate) fn load_existing(path: &Path) -> Result<Option<Signer>, AuditError> {
         Ok(read_key(path)?.map(Signer::from_key))
+    }
+}
+
+/// A key file that was read and checked, whose Ed25519 key is derived only
+/// when it first signs: deriving it (a SHA-512 and a scalar multiplication,
+/// tens of microseconds in a fresh process) is wasted on the many writers,
+/// like a hook process, that append without making a checkpoint.
+pub(crate) struct KeyFile {
+    seed: [u8; 32],
+    signer: std::cell::OnceCell<Signer>,
+}
+
+impl KeyFile {
+    /// Reads the key file, creating it (0600, and its directory 0700) when
+    /// absent. Every problem a signing would meet with the file is reported
+    /// here: it cannot be read, others may read it, it is not a key file.
+    pub(crate) fn load_or_create(path: &Path) -> Result<KeyFile, AuditError> {
+        let seed = match read_seed(path)? {
+            Some(seed) => seed,
+            None => {
+                create_key(path)?;
+                read_seed(path)?
+                    .ok_or_else(|| key_err(path, "vanished right after it was created"))?
+            }
+        };
+        Ok(KeyFile {
+            seed,
+            signer: std::cell::OnceCell::new(),
+        })
+    }
+
+    /// The key, derived on first use.
+    pub(crate) fn signer(&self) -> &Signer {
+        self.signer
+            .get_or_init(|| Signer::from_key(SigningKey::from_bytes(&self.seed)))
     }
 }
 
@@ -83,6 +105,11 @@ fn key_err(path: &Path, detail: impl Into<String>) -> AuditError {
 }
 
 fn read_key(path: &Path) -> Result<Option<SigningKey>, AuditError> {
+    Ok(read_seed(path)?.map(|seed| SigningKey::from_bytes(&seed)))
+}
+
+/// The seed of the key file, checked (permissions, format) but not derived.
+fn read_seed(path: &Path) -> Result<Option<[u8; 32]>, AuditError> {
     let text = match fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -111,7 +138,7 @@ fn read_key(path: &Path) -> Result<Option<SigningKey>, AuditError> {
     let mut seed = [0u8; 32];
     hex::decode_to_slice(seed_hex, &mut seed)
         .map_err(|e| key_err(path, format!("bad seed: {e}")))?;
-    Ok(Some(SigningKey::from_bytes(&seed)))
+    Ok(Some(seed))
 }
 
 fn create_key(path: &Path) -> Result<(), AuditError> {

@@ -20,7 +20,7 @@ use crate::event::{
     redact_json, Decision, EventKind, NewEvent, PassThrough, Redactor, StoredEvent,
 };
 use crate::scan::{self, row_fields, EVENT_COLUMNS};
-use crate::signing::{self, Checkpoint, Signer};
+use crate::signing::{self, Checkpoint, KeyFile, Signer};
 use crate::store::{
     AuditStore, CheckpointProblem, CheckpointProblemKind, CheckpointSource, EventFilter, Integrity,
     SessionFilter, SessionSummary, VerifyReport, WitnessStatus,
@@ -30,13 +30,26 @@ use crate::witness_writer::{self, WitnessWriter};
 
 const SCHEMA_VERSION: i64 = 1;
 
-/// WAL size above which a closing store merges the WAL into the main file.
+/// WAL size above which a store merges the WAL into the main file before
+/// its first append (and, if it appended more than once, when it closes).
 ///
-/// Stores close without merging (see `open`), so the next process to open
-/// the log rebuilds the WAL index by reading the whole WAL file: keeping
-/// it short keeps every hook's open cheap, and only the rare close that
-/// crosses this size pays for the merge and its fsyncs.
+/// Stores close without merging (see `open`), so every process that opens
+/// the log rebuilds the WAL index by reading and checksumming the whole WAL
+/// (the index does not outlive the last connection): 0.2 to 0.3 µs per KiB
+/// in a fresh process, paid by every hook: about a quarter of a hook's
+/// `open` near this size. A merge costs the process that makes it four
+/// flushes to stable storage (see [`merge_wal`]), 4 to 5 ms each on the
+/// disk measured. A hook adds about 9 KiB to the WAL, so at this size one
+/// hook in ~55 merges. Measured (BENCHMARKS.md): at twice this size the
+/// merges halve but the typical hook's `open` grows by ~80 µs, and the
+/// average over a long series does not improve; at half, the flushes
+/// double. A typical hook pays no flush at all: its cost is decided by
+/// the WAL's length.
 const WAL_MERGE_BYTES: u64 = 512 * 1024;
+
+/// How long a merge waits for readers to finish before it gives up (a
+/// later append tries again).
+const WAL_MERGE_WAIT: Duration = Duration::from_millis(20);
 
 /// From this many checkpoints on, `verify` checks their signatures on a
 /// second thread while it reads the chain (about 50 µs each).
@@ -199,11 +212,16 @@ impl std::fmt::Debug for StoreOptions {
 
 struct Inner {
     conn: Connection,
-    signer: Option<Signer>,
+    /// The signing key file, read by the first append (or checkpoint).
+    signer: Option<KeyFile>,
     /// Writes the witness of each checkpoint (when checkpoints are on).
     witness: Option<WitnessWriter>,
     /// The witness worker merges the WAL; automatic merges here are rarer.
     merging_in_background: bool,
+    /// Appends (calls) made through this store. The first merges a long
+    /// WAL before it writes; a store that made more (a long-lived writer)
+    /// merges a long WAL when it closes too.
+    appends: u64,
 }
 
 /// The SQLite-backed [`AuditStore`].
@@ -228,21 +246,40 @@ impl Drop for SqliteStore {
             // failure can only be seen through `close`.
             let _ = w.close();
         }
-        if self.opts.read_only {
-            return;
-        }
-        let mut wal = self.path.clone().into_os_string();
-        wal.push("-wal");
-        let big = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_MERGE_BYTES);
-        if big {
-            let inner = self.inner.get_mut().unwrap_or_else(|p| p.into_inner());
-            // Best effort and brief: a busy log is merged by a later close.
-            let _ = inner.conn.busy_timeout(Duration::from_millis(20));
-            let _ = inner
-                .conn
-                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        let inner = self.inner.get_mut().unwrap_or_else(|p| p.into_inner());
+        // A writer that appended more than once (not a hook, whose single
+        // append merged before it wrote) does not leave a long WAL for the
+        // next process to read. Best effort and brief.
+        if inner.appends > 1 && wal_bytes(&self.path) > WAL_MERGE_BYTES {
+            merge_wal(&inner.conn, self.opts.busy_timeout);
         }
     }
+}
+
+/// The size of the log's WAL file (0 when there is none).
+fn wal_bytes(path: &Path) -> u64 {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(&wal).map_or(0, |m| m.len())
+}
+
+/// Merges the WAL into the main file and empties it, waiting at most
+/// [`WAL_MERGE_WAIT`] for readers. Best effort: a busy log is merged by a
+/// later append.
+///
+/// The WAL file is truncated, not only rewound: a WAL that is merely marked
+/// as merged in the WAL index would be read again in full, and merged
+/// again, by the next process that opens the log, since the index does not
+/// outlive the last connection. The merge flushes the WAL before copying it
+/// and the main file after; the next commit writes a new WAL header and
+/// flushes it. Made by the appending process itself, right before its own
+/// commit, that header flush comes without the flush of the directory that
+/// SQLite adds to a process's first flush of the WAL (the merge paid it),
+/// so a merge costs four flushes; made when a store closed, it cost five.
+fn merge_wal(conn: &Connection, busy_timeout: Duration) {
+    let _ = conn.busy_timeout(WAL_MERGE_WAIT);
+    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    let _ = conn.busy_timeout(busy_timeout);
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -416,7 +453,9 @@ impl SqliteStore {
         conn.busy_timeout(opts.busy_timeout).map_err(sql)?;
         // The last connection to close would otherwise merge the WAL into
         // the main file, with fsyncs: that would be paid by every hook
-        // process. Merging is left to SQLite's automatic checkpoints.
+        // process. Merging is left to the first append of a store that
+        // finds the WAL long (see `merge_wal`) and to SQLite's automatic
+        // checkpoints in long-lived writers.
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
             .map_err(sql)?;
         let version: i64 = conn
@@ -495,6 +534,7 @@ impl SqliteStore {
                 signer: None,
                 witness,
                 merging_in_background: false,
+                appends: 0,
             }),
             path,
             log_id,
@@ -587,15 +627,14 @@ impl SqliteStore {
                 || (c.at_session_end && matches!(kind, EventKind::SessionEnd | EventKind::Stop)))
     }
 
-    fn signer<'a>(&self, inner: &'a mut Inner) -> Result<&'a Signer, AuditError> {
+    /// Reads (or creates) the key file once per store; the key itself is
+    /// derived only when a checkpoint is signed ([`Self::signer_from`]).
+    fn load_key(&self, inner: &mut Inner) -> Result<(), AuditError> {
         if inner.signer.is_none() {
             let key_path = self.key_path.as_deref().ok_or(AuditError::NoConfigDir)?;
-            inner.signer = Some(Signer::load_or_create(key_path)?);
+            inner.signer = Some(KeyFile::load_or_create(key_path)?);
         }
-        inner
-            .signer
-            .as_ref()
-            .ok_or_else(|| AuditError::InvalidArgument("signing key not loaded".into()))
+        Ok(())
     }
 
     /// Appends several events in one transaction (one lock, one sync): for
@@ -607,10 +646,18 @@ impl SqliteStore {
         let inner = &mut *guard;
         Self::witness_failure(inner)?;
         if self.opts.checkpoints.enabled {
-            // Loaded before the write lock, and on every append rather than
-            // only when a checkpoint falls due: a missing or unreadable key
-            // then fails every append alike instead of one in `every`.
-            self.signer(inner)?;
+            // The key file is read before the write lock, and by every store
+            // that appends rather than only when a checkpoint falls due: a
+            // missing or unreadable key then fails every append alike
+            // instead of one in `every`. The key is derived only to sign.
+            self.load_key(inner)?;
+        }
+        inner.appends += 1;
+        if inner.appends == 1 && wal_bytes(&self.path) > WAL_MERGE_BYTES {
+            // Once per store: a hook appends once per process, and a
+            // long-lived writer's WAL is merged by SQLite (or the witness
+            // worker) as it grows, and when it closes.
+            merge_wal(&inner.conn, self.opts.busy_timeout);
         }
         let mut checkpoint = None;
         let mut stored = Vec::with_capacity(prepared.len());
@@ -715,8 +762,9 @@ impl SqliteStore {
         Ok(stored)
     }
 
-    fn signer_from<'a>(&self, slot: &'a Option<Signer>) -> Result<&'a Signer, AuditError> {
+    fn signer_from<'a>(&self, slot: &'a Option<KeyFile>) -> Result<&'a Signer, AuditError> {
         slot.as_ref()
+            .map(KeyFile::signer)
             .ok_or_else(|| AuditError::InvalidArgument("signing key not loaded".into()))
     }
 
@@ -782,7 +830,7 @@ impl SqliteStore {
         let mut guard = self.lock();
         let inner = &mut *guard;
         Self::witness_failure(inner)?;
-        self.signer(inner)?;
+        self.load_key(inner)?;
         let cp = {
             let tx = inner
                 .conn

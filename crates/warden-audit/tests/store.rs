@@ -538,6 +538,108 @@ fn signing_key_is_created_private_and_refused_when_readable_by_others() {
     assert_eq!(store.events(&EventFilter::default()).unwrap().len(), 1);
 }
 
+fn wal_len(db: &std::path::Path) -> u64 {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(wal).map_or(0, |m| m.len())
+}
+
+/// A log whose WAL was left longer than a store merges (512 KiB) by a
+/// process that appended once (600 events in one batch) and then wrote
+/// session flags: only a store that appended more than once merges when it
+/// closes.
+fn log_with_a_long_wal(dir: &std::path::Path) -> (std::path::PathBuf, StoreOptions) {
+    let path = dir.join("audit.db");
+    let mut o = opts(dir);
+    o.checkpoints.enabled = false;
+    let store = SqliteStore::open(&path, o.clone()).unwrap();
+    store
+        .append_batch((1..=600).map(|i| event("s", i)).collect())
+        .unwrap();
+    for i in 0..400 {
+        store
+            .set_session_flag(&format!("s{i}"), "guard", json!({"n": i}))
+            .unwrap();
+    }
+    drop(store);
+    assert!(
+        wal_len(&path) > 1 << 20,
+        "WAL only {} bytes",
+        wal_len(&path)
+    );
+    (path, o)
+}
+
+#[test]
+fn a_writer_that_appended_more_than_once_merges_a_long_wal_when_it_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    let mut o = opts(dir.path());
+    o.checkpoints.enabled = false;
+    let store = SqliteStore::open(&path, o.clone()).unwrap();
+    for i in 1..=600 {
+        store.append(event("s", i)).unwrap();
+    }
+    assert!(wal_len(&path) > 512 * 1024);
+    drop(store);
+    assert_eq!(wal_len(&path), 0);
+    let r = SqliteStore::open(&path, o).unwrap().verify().unwrap();
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(r.events, 600);
+}
+
+#[test]
+fn the_first_append_of_a_store_merges_a_long_wal_and_empties_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, o) = log_with_a_long_wal(dir.path());
+    // Opening and reading merge nothing: only an append does.
+    let store = SqliteStore::open(&path, o.clone()).unwrap();
+    assert_eq!(store.events(&EventFilter::default()).unwrap().len(), 600);
+    assert!(wal_len(&path) > 1 << 20);
+    assert_eq!(store.append(event("s", 601)).unwrap().seq, 601);
+    // Merged into the main file, then the new event alone went to the WAL.
+    assert!(wal_len(&path) < 64 * 1024, "WAL {} bytes", wal_len(&path));
+    drop(store);
+    let store = SqliteStore::open(&path, o).unwrap();
+    let r = store.verify().unwrap();
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!((r.events, r.last_seq), (601, 601));
+}
+
+#[test]
+fn a_reader_holding_a_snapshot_delays_the_merge_but_not_the_append() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, o) = log_with_a_long_wal(dir.path());
+    let reader = rusqlite::Connection::open(&path).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let n: i64 = reader
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 600);
+
+    // The merge cannot empty the WAL under the reader's snapshot: it gives
+    // up after a short wait, and the append goes on.
+    let store = SqliteStore::open(&path, o.clone()).unwrap();
+    assert_eq!(store.append(event("s", 601)).unwrap().seq, 601);
+    assert!(wal_len(&path) > 1 << 20);
+    // The reader's snapshot is untouched.
+    let n: i64 = reader
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 600);
+    reader.execute_batch("COMMIT").unwrap();
+    drop(reader);
+    drop(store);
+
+    // The next store's first append merges.
+    let store = SqliteStore::open(&path, o).unwrap();
+    assert_eq!(store.append(event("s", 602)).unwrap().seq, 602);
+    assert!(wal_len(&path) < 64 * 1024, "WAL {} bytes", wal_len(&path));
+    let r = store.verify().unwrap();
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(r.events, 602);
+}
+
 #[test]
 fn checkpoints_are_written_every_n_events_and_at_session_end() {
     let dir = tempfile::tempdir().unwrap();
