@@ -72,8 +72,46 @@ const PLACEHOLDER_VALUES: &[&str] = &[
     "empty",
 ];
 
+/// Example values that standards and widely installed documentation publish, found in
+/// every copy of the code that quotes them (compared as substrings, exactly). Each is
+/// public by design; none can be anyone's live credential.
+const KNOWN_EXAMPLES: &[&str] = &[
+    // RFC 6749 (OAuth 2.0): the example access token, refresh token, authorization code
+    // and client credentials `s6BhdRkqt3:gX1fBat3bV` (base64, in Basic headers).
+    "2YotnFZFEjr1zCsicMWpAA",
+    "tGzv3JOkF0XG5Qx2TlKWIA",
+    "SplxlOBeZQQYbYS6WxSbIA",
+    "czZCaGRSa3F0MzpnWDFmQmF0M2JW",
+    // RFC 6750 (bearer tokens): the example token.
+    "mF_9.B5f-4.1JqM",
+    // RFC 7617 (Basic authentication): `Aladdin:open sesame`.
+    "QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+    // The signature of the example token of the JWT introduction at jwt.io (HS256 with
+    // the key `your-256-bit-secret`).
+    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    // Python's `urllib.request` documentation (in every Python installation).
+    "geheim$parole",
+];
+
 /// True when `value` looks like a documentation placeholder rather than a real secret.
 pub fn is_placeholder(value: &[u8]) -> bool {
+    if KNOWN_EXAMPLES
+        .iter()
+        .any(|e| memchr::memmem::find(value, e.as_bytes()).is_some())
+    {
+        return true;
+    }
+    // A placeholder written in base64 (`bm90IG15IHJlYWwgcGFzc3dvcmQ=` is `not my real
+    // password`) is still a placeholder. Random key material never decodes to text.
+    if let Some(text) = base64_text(value) {
+        if is_plain_placeholder(&text) {
+            return true;
+        }
+    }
+    is_plain_placeholder(value)
+}
+
+fn is_plain_placeholder(value: &[u8]) -> bool {
     if value.is_empty() {
         return true;
     }
@@ -143,6 +181,52 @@ pub fn looks_like_code(value: &[u8]) -> bool {
     value.starts_with(b"/") || value.starts_with(b"./") || value.starts_with(b"http")
 }
 
+/// For assignment-style (generic) rules: true when the name the value is assigned to says
+/// it is a hash of something (`token_hash`, `password-digest`, `secret_checksum`,
+/// `key_fingerprint`), not the credential. `name`: the match up to the value.
+pub fn names_a_hash(name: &[u8]) -> bool {
+    let end = name
+        .iter()
+        .rposition(u8::is_ascii_alphanumeric)
+        .map_or(0, |i| i + 1);
+    let name = name[..end].to_ascii_lowercase();
+    ["hash", "digest", "checksum", "fingerprint"]
+        .iter()
+        .any(|s| name.ends_with(s.as_bytes()))
+}
+
+/// The text `value` encodes when it is base64 (standard or URL-safe alphabet, padded or
+/// not, at least 12 characters) of printable ASCII; `None` otherwise.
+fn base64_text(value: &[u8]) -> Option<Vec<u8>> {
+    let body = value
+        .strip_suffix(b"==")
+        .or(value.strip_suffix(b"="))
+        .unwrap_or(value);
+    if value.len() < 12 || body.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(body.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &b in body {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out.iter().all(|b| (0x20..0x7f).contains(b)).then_some(out)
+}
+
 fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
     if needle.len() > hay.len() {
         return false;
@@ -171,6 +255,53 @@ mod tests {
         }
         for s in ["ghp_4kT9zQ2mW8rL1xV7bN3cF6hJ0pS5dG2aY8eU", "Tr0ub4dor&3xyz"] {
             assert!(!is_placeholder(s.as_bytes()), "{s}");
+        }
+    }
+
+    #[test]
+    fn published_examples_and_base64_placeholders() {
+        for p in [
+            "2YotnFZFEjr1zCsicMWpAA",
+            "czZCaGRSa3F0MzpnWDFmQmF0M2JW",
+            "geheim$parole",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+            // base64 of `not my real password`, `changeme`, `user:password`
+            "bm90IG15IHJlYWwgcGFzc3dvcmQ=",
+            "Y2hhbmdlbWVjaGFuZ2VtZQ",
+            "dXNlcjpwYXNzd29yZA==",
+        ] {
+            assert!(is_placeholder(p.as_bytes()), "{p}");
+        }
+        for s in [
+            // base64 of `admin:Sup3rSecret!2024`, and of random bytes
+            "YWRtaW46U3VwM3JTZWNyZXQhMjAyNA==",
+            "q83vEjRWeJq83vEjRWeJq83v",
+            "oOgui01Ieft059HGOVc9jpNA2efYGoGEDA9/NEEm",
+        ] {
+            assert!(!is_placeholder(s.as_bytes()), "{s}");
+        }
+        assert_eq!(
+            base64_text(b"bm90IG15IHJlYWwgcGFzc3dvcmQ=").unwrap(),
+            b"not my real password"
+        );
+        assert_eq!(
+            base64_text(b"dXNlcjpwYXNzd29yZA").unwrap(),
+            b"user:password"
+        );
+    }
+
+    #[test]
+    fn hash_names() {
+        for n in [
+            "?token-time=1&token-hash=",
+            "password_hash: '",
+            "SECRET_DIGEST = \"",
+            "keyFingerprint",
+        ] {
+            assert!(names_a_hash(n.as_bytes()), "{n}");
+        }
+        for n in ["token=", "HASH_SECRET = '", "hash_key: ", "password = \""] {
+            assert!(!names_a_hash(n.as_bytes()), "{n}");
         }
     }
 

@@ -9,7 +9,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
 
 use crate::entropy::shannon;
-use crate::filters::{is_placeholder, looks_like_code};
+use crate::filters::{is_placeholder, looks_like_code, names_a_hash};
 use crate::rule::{
     Allowlist, AllowlistSpec, Candidate, Gate, GroupBounds, Rule, RuleRegex, RuleSpec,
 };
@@ -582,7 +582,11 @@ impl Scanner {
         let Some(secret) = secret else { return };
         let value = &sub[secret.range()];
         // Cheapest filter first (they only ever drop a match, so their order is free).
-        if value.is_empty() || (rule.generic() && looks_like_code(value)) || is_placeholder(value) {
+        if value.is_empty()
+            || (rule.generic()
+                && (looks_like_code(value) || names_a_hash(&sub[whole.start()..secret.start])))
+            || is_placeholder(value)
+        {
             return;
         }
         let entropy = shannon(value);
