@@ -103,8 +103,10 @@ pub fn is_placeholder(value: &[u8]) -> bool {
     }
     // A placeholder written in base64 (`bm90IG15IHJlYWwgcGFzc3dvcmQ=` is `not my real
     // password`) is still a placeholder. Random key material never decodes to text.
+    // So is `user:password` in base64, the form of Basic credentials.
     if let Some(text) = base64_text(value) {
-        if is_plain_placeholder(&text) {
+        let password = text.iter().position(|&b| b == b':').map(|i| &text[i + 1..]);
+        if is_plain_placeholder(&text) || password.is_some_and(is_plain_placeholder) {
             return true;
         }
     }
@@ -177,8 +179,72 @@ pub fn looks_like_code(value: &[u8]) -> bool {
     if dotted && value.iter().any(|b| b.is_ascii_lowercase()) {
         return true;
     }
+    // A Rust or C++ path (`Foo::BAR`, or its tail `::BAR` after a `Name:` the rule read
+    // as the assignment) is code.
+    let path = value.strip_prefix(b":").unwrap_or(value);
+    let path = path.strip_prefix(b":").unwrap_or(path);
+    if (path.len() < value.len() || memchr::memmem::find(value, b"::").is_some())
+        && path
+            .split(|&b| b == b':')
+            .all(|p| p.is_empty() || p.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_'))
+    {
+        return true;
+    }
     // A path or URL without credentials is not a secret value.
     value.starts_with(b"/") || value.starts_with(b"./") || value.starts_with(b"http")
+}
+
+/// For assignment-style (generic) rules: true when an unquoted value is a name in code, not
+/// a secret: a snake or SCREAMING_SNAKE identifier with digits (`MSV1_0_CREDENTIAL_KEY`,
+/// `x25519_generate_private_key`), or a CamelCase type name (`X509PrivateKeyProtection`)
+/// with more code after it on the line (`pub Key: X509KeyFlag = 3i32;`, `key: KeyType,`).
+/// `after`: the rest of the line after the value. Quoted values are never names.
+pub fn looks_like_identifier(value: &[u8], quoted: bool, after: &[u8]) -> bool {
+    if quoted
+        || !value.first().is_some_and(u8::is_ascii_alphabetic)
+        || !value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    {
+        return false;
+    }
+    // snake_case / SCREAMING_SNAKE: every part one case, two or more parts that are words.
+    let parts: Vec<&[u8]> = value.split(|&b| b == b'_').collect();
+    if parts.len() >= 2 && parts.iter().all(|p| !p.is_empty()) {
+        let one_case = parts.iter().all(|p| {
+            !(p.iter().any(u8::is_ascii_lowercase) && p.iter().any(u8::is_ascii_uppercase))
+        });
+        let words = parts
+            .iter()
+            .filter(|p| p.iter().filter(|b| b.is_ascii_alphabetic()).count() >= 3)
+            .count();
+        if one_case && words >= 2 {
+            return true;
+        }
+    }
+    // CamelCase: most letters sit in lower-case runs of three or more (words), and code
+    // follows (a random token's letters rarely do: about one in seven).
+    let code_follows = matches!(
+        after.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b',' | b';' | b')' | b'=' | b'{' | b'>')
+    );
+    if !code_follows || value.contains(&b'_') {
+        return false;
+    }
+    let letters = value.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    let mut in_words = 0;
+    let mut run = 0;
+    for &b in value.iter().chain(std::iter::once(&b'0')) {
+        if b.is_ascii_lowercase() {
+            run += 1;
+        } else {
+            if run >= 3 {
+                in_words += run;
+            }
+            run = 0;
+        }
+    }
+    in_words * 10 >= letters * 6
 }
 
 /// For assignment-style (generic) rules: true when the name the value is assigned to says
@@ -269,6 +335,8 @@ mod tests {
             "bm90IG15IHJlYWwgcGFzc3dvcmQ=",
             "Y2hhbmdlbWVjaGFuZ2VtZQ",
             "dXNlcjpwYXNzd29yZA==",
+            // `martin:secret`
+            "bWFydGluOnNlY3JldA==",
         ] {
             assert!(is_placeholder(p.as_bytes()), "{p}");
         }
@@ -288,6 +356,36 @@ mod tests {
             base64_text(b"dXNlcjpwYXNzd29yZA").unwrap(),
             b"user:password"
         );
+    }
+
+    #[test]
+    fn identifiers() {
+        for (v, after) in [
+            ("MSV1_0_CREDENTIAL_KEY", ","),
+            ("x25519_generate_private_key", ","),
+            ("TLS13_CHACHA20_POLY1305_SHA256_INTERNAL", ""),
+            ("X509CertificateTemplatePrivateKeyFlag", " = 12288i32;"),
+            ("IKEEXT_CREDENTIAL0", ","),
+        ] {
+            assert!(
+                looks_like_identifier(v.as_bytes(), false, after.as_bytes()),
+                "{v}"
+            );
+        }
+        for (v, quoted, after) in [
+            ("MSV1_0_CREDENTIAL_KEY", true, ","),
+            ("GyDOTCaY3GU3E7jE2WRN1Y0xaEkFWbv4", false, ","),
+            ("1tacDFKgcMGCvn6IIbri2A39hU47jt0a0qz0CSX9", false, ""),
+            ("X509CertificateTemplatePrivateKeyFlag", false, ""),
+            ("Sunshine2024Summer", false, ""),
+            ("v18rjg_vytOf_zIM", false, ""),
+            ("oOgui01Ieft059HGOVc9jpNA2efYGoGEDA9", false, ";"),
+        ] {
+            assert!(
+                !looks_like_identifier(v.as_bytes(), quoted, after.as_bytes()),
+                "{v}"
+            );
+        }
     }
 
     #[test]
@@ -313,10 +411,12 @@ mod tests {
             "config.password2",
             "/etc/secret",
             "https://x",
+            "super::System::PasswordManagement::CYPHER_BLOCK",
+            ":CYPHER_BLOCK",
         ] {
             assert!(looks_like_code(c.as_bytes()), "{c}");
         }
-        for s in ["Zq8f3LkT0pWm2Rv9", "s3cr3t-P4ss!", "9a.Zk3.pQ"] {
+        for s in ["Zq8f3LkT0pWm2Rv9", "s3cr3t-P4ss!", "9a.Zk3.pQ", ":x9Lq2!vB"] {
             assert!(!looks_like_code(s.as_bytes()), "{s}");
         }
     }

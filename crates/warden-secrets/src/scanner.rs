@@ -9,7 +9,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
 
 use crate::entropy::shannon;
-use crate::filters::{is_placeholder, looks_like_code, names_a_hash};
+use crate::filters::{is_placeholder, looks_like_code, looks_like_identifier, names_a_hash};
 use crate::rule::{
     Allowlist, AllowlistSpec, Candidate, Gate, GroupBounds, Rule, RuleRegex, RuleSpec,
 };
@@ -597,6 +597,14 @@ impl Scanner {
             return;
         }
         let line = line_span(hay, offset + whole.start(), offset + whole.end());
+        // The rest of the line after the secret, and whether a quote opens it.
+        let line_end =
+            memchr::memchr(b'\n', &sub[secret.end..]).map_or(sub.len(), |n| secret.end + n);
+        let after = &sub[secret.end..line_end];
+        let quoted = secret.start > 0 && matches!(sub[secret.start - 1], b'"' | b'\'' | b'`');
+        if rule.generic() && looks_like_identifier(value, quoted, after) {
+            return;
+        }
         if ALLOW_MARKERS
             .iter()
             .any(|m| memchr::memmem::find(line, m.as_bytes()).is_some())
