@@ -25,8 +25,14 @@
 //! A rule regex whose secret is a counted repetition with a wide spread (`{20,512}`) also
 //! gets a relaxed form (`{20,}`, see `relax_groups`) that compiles in a fraction of the
 //! time; the scanner runs it and checks the group's length, falling back to the regex
-//! itself where it is out of bounds. Test cases (`positive`, `negative`) are not compiled
-//! in: the test suite reads them from the TOML.
+//! itself where it is out of bounds.
+//!
+//! A generic rule (`password = ...`) also gets a finding gate: its anchored gate with the
+//! secret narrowed to values that hold a byte other than a letter, `_`, `.` or `-` (the
+//! scanner drops every other value as a word or a dotted name). Code is full of
+//! `password = password` and `secret_key = settings.SECRET_KEY`: the finding gate settles
+//! those without compiling or running the rule's regex. Test cases (`positive`,
+//! `negative`) are not compiled in: the test suite reads them from the TOML.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
@@ -330,6 +336,63 @@ fn keyword_head(part: &Hir, keywords: &[String], alternation: &str) -> Option<St
     Some(format!("(?:{})", heads.join("|")))
 }
 
+/// The bytes of a value that the scanner's `looks_like_code` always drops for a generic
+/// rule (a value made of them only is a word or a dotted name: `settings.SECRET_KEY`).
+const WORDISH: &str = r"[A-Za-z_.\-]";
+
+/// The finding gate of a generic rule: its regex with the secret, a counted repetition of
+/// one class `C` that is the rule's only capture group, narrowed to values holding a byte
+/// outside [`WORDISH`] (`(?:[C&&W]*[C--W]C*)`). Every match whose secret the scanner would
+/// not drop as a word is a match of this pattern; where it cannot match, no match of the
+/// rule can become a finding, and the rule's regex need not run. `None` when the regex
+/// does not have that shape.
+fn finding_gate_pattern(pattern: &str) -> Option<String> {
+    let parsed = ast::parse::Parser::new().parse(pattern).ok()?;
+    let top: Vec<&Ast> = match &parsed {
+        Ast::Concat(c) => c.asts.iter().collect(),
+        a => vec![a],
+    };
+    // Exactly one capture group in the whole pattern, and it is a top-level item (it
+    // takes part in every match).
+    fn captures(a: &Ast) -> usize {
+        match a {
+            Ast::Group(g) => {
+                usize::from(!matches!(g.kind, ast::GroupKind::NonCapturing(_))) + captures(&g.ast)
+            }
+            Ast::Repetition(r) => captures(&r.ast),
+            Ast::Alternation(alt) => alt.asts.iter().map(captures).sum(),
+            Ast::Concat(cat) => cat.asts.iter().map(captures).sum(),
+            _ => 0,
+        }
+    }
+    if captures(&parsed) != 1 {
+        return None;
+    }
+    let group = top.iter().find_map(|a| match a {
+        Ast::Group(g) if matches!(g.kind, ast::GroupKind::CaptureIndex(_)) => Some(g),
+        _ => None,
+    })?;
+    let Ast::Repetition(rep) = &*group.ast else {
+        return None;
+    };
+    if !rep.greedy {
+        return None;
+    }
+    let class = &pattern[rep.ast.span().start.offset..rep.ast.span().end.offset];
+    let class = match &*rep.ast {
+        Ast::ClassBracketed(_) => class.to_string(),
+        Ast::ClassPerl(_) => format!("[{class}]"),
+        _ => return None,
+    };
+    let narrowed = format!("((?:[{class}&&{WORDISH}]*[{class}--{WORDISH}]{class}*))");
+    let span = group.span;
+    Some(format!(
+        "{}{narrowed}{}",
+        &pattern[..span.start.offset],
+        &pattern[span.end.offset..]
+    ))
+}
+
 /// Largest serialized gate DFA kept in the binary.
 const GATE_DFA_LIMIT: usize = 128 << 10;
 
@@ -561,6 +624,18 @@ fn main() {
         let anchored = anchored_gate
             .and_then(|(p, _)| gate_dfa(&p, true))
             .map(&mut put);
+        // The finding gate of a generic rule (anchored, like the gate).
+        let finding_gate = r
+            .regex
+            .as_deref()
+            .filter(|_| r.generic && matches!(r.secret_group, None | Some(0) | Some(1)))
+            .and_then(finding_gate_pattern)
+            .and_then(|p| {
+                let relaxed = gate_for(&r.id, &p).unwrap_or(p);
+                crate::anchored_gate(&relaxed, &r.keywords)
+            })
+            .and_then(|(p, _)| gate_dfa(&p, true))
+            .map(&mut put);
         let groups = r.regex.as_deref().map(counted_groups).unwrap_or_default();
         let relaxed_regex = r.regex.as_deref().and_then(|p| relax_groups(p, &groups));
         let relaxed_groups: Vec<(u32, u32, u32)> = if relaxed_regex.is_some() {
@@ -586,7 +661,7 @@ fn main() {
         writeln!(
             o,
             "    StaticRule {{ id: {:?}, description: {:?}, regex: {:?}, gate: {:?}, \
-             gate_dfa: {:?}, anchored_gate_dfa: {:?}, starts_at_keyword: {}, relaxed_regex: {:?}, relaxed_groups: &{:?}, secret_group: {:?}, entropy: {:?}, keywords: &{:?}, path: {:?}, \
+             gate_dfa: {:?}, anchored_gate_dfa: {:?}, finding_gate_dfa: {:?}, starts_at_keyword: {}, relaxed_regex: {:?}, relaxed_groups: &{:?}, secret_group: {:?}, entropy: {:?}, keywords: &{:?}, path: {:?}, \
              generic: {}, line_local: {} }},",
             r.id,
             r.description,
@@ -594,6 +669,7 @@ fn main() {
             gate,
             dfa,
             anchored,
+            finding_gate,
             starts_at_keyword,
             relaxed_regex,
             relaxed_groups,

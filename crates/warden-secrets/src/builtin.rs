@@ -101,6 +101,10 @@ pub(crate) struct StaticRule {
     /// The anchored gate (see build.rs), run from each keyword occurrence: a dense DFA
     /// with anchored start states, `(offset, length)` in [`GATE_DFAS`].
     pub anchored_gate_dfa: Option<(usize, usize)>,
+    /// For a generic rule: the anchored gate of its regex with the secret narrowed to
+    /// values that are not words (see build.rs). Where it finds nothing, every match of
+    /// the rule is dropped as code, and the regex need not run.
+    pub finding_gate_dfa: Option<(usize, usize)>,
     /// Every match of the regex starts where one of the rule's keywords starts (see
     /// build.rs): the regex can run anchored at the keyword occurrences only.
     pub starts_at_keyword: bool,

@@ -277,6 +277,8 @@ struct Compiled {
     /// The relaxed regex of a built-in rule that has one (see [`Rule::relaxed_regex`]).
     relaxed: OnceLock<Result<RuleRegex, String>>,
     gate: OnceLock<Gate>,
+    /// The finding gate of a built-in generic rule (see [`Rule::finding_gate`]).
+    finding_gate: OnceLock<Option<Gate>>,
     path: OnceLock<Result<Regex, String>>,
 }
 
@@ -286,6 +288,7 @@ impl Compiled {
             regex: OnceLock::new(),
             relaxed: OnceLock::new(),
             gate: OnceLock::new(),
+            finding_gate: OnceLock::new(),
             path: OnceLock::new(),
         }
     }
@@ -531,6 +534,19 @@ impl Rule {
         Some((re, r.relaxed_groups))
     }
 
+    /// The finding gate of a built-in generic rule (see build.rs), an anchored gate run
+    /// from each keyword occurrence: in a window where it matches from none, every match
+    /// of the rule has a secret that the scanner drops as a word or a dotted name, so the
+    /// window can yield no finding. `None` for other rules.
+    pub fn finding_gate(&self) -> Option<&Gate> {
+        let Source::Builtin(r, c) = &self.source else {
+            return None;
+        };
+        c.finding_gate
+            .get_or_init(|| crate::builtin::gate_dfa(r.finding_gate_dfa).map(Gate::Anchored))
+            .as_ref()
+    }
+
     /// The gate of a built-in rule (see build.rs): the anchored gate where there is one,
     /// else a relaxed form of the regex that matches wherever the regex matches; both cost
     /// little or nothing to set up. User rules, and a gate that fails to load, get
@@ -677,7 +693,8 @@ mod tests {
 
     /// What keeps the first scan in a process cheap for the rules that run most (see
     /// build.rs): an anchored gate where a rule's keyword can sit at either end of its
-    /// first part, and relaxed regexes for wide counted secrets.
+    /// first part, relaxed regexes for wide counted secrets, and finding gates for the
+    /// generic rules.
     #[test]
     fn cold_scan_shortcuts_are_built() {
         let rule = |id: &str| RULES.iter().find(|r| r.id == id).unwrap();
@@ -691,6 +708,14 @@ mod tests {
             assert_eq!(rule(id).relaxed_groups.len(), 1, "{id}");
         }
         assert!(rule("generic-token").starts_at_keyword);
+        for id in [
+            "generic-token",
+            "generic-secret",
+            "generic-password",
+            "generic-password-unquoted",
+        ] {
+            assert!(gate_dfa(rule(id).finding_gate_dfa).is_some(), "{id}");
+        }
         assert_eq!(rule("github-pat").relaxed_regex, None);
     }
 
