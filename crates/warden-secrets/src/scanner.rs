@@ -769,9 +769,15 @@ fn plan<'a>(
     // Windows in which no match can survive the filters (see `Rule::finding_gate`).
     if let Some(finding_gate) = rule.finding_gate().filter(|_| gates) {
         runs.retain(|run| {
-            let from = positions.partition_point(|&p| p < run.window.start);
-            let to = positions.partition_point(|&p| p < run.window.end);
-            let starts = &positions[from..to];
+            // Anchored runs: the keyword occurrences the gate kept; else all in the window.
+            let starts = match &run.starts {
+                Some(kept) => kept.as_slice(),
+                None => {
+                    let from = positions.partition_point(|&p| p < run.window.start);
+                    let to = positions.partition_point(|&p| p < run.window.end);
+                    &positions[from..to]
+                }
+            };
             starts.is_empty()
                 || starts
                     .iter()
