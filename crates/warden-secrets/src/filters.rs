@@ -208,11 +208,17 @@ pub fn looks_like_identifier(value: &[u8], quoted: bool, after: &[u8]) -> bool {
     {
         return false;
     }
-    // snake_case / SCREAMING_SNAKE: every part one case, two or more parts that are words.
+    // snake_case / SCREAMING_SNAKE: every part one case and not a jumble of letters and
+    // digits (`4f8a9b2c`: a token cut with underscores), two or more parts that are words.
     let parts: Vec<&[u8]> = value.split(|&b| b == b'_').collect();
     if parts.len() >= 2 && parts.iter().all(|p| !p.is_empty()) {
         let one_case = parts.iter().all(|p| {
-            !(p.iter().any(u8::is_ascii_lowercase) && p.iter().any(u8::is_ascii_uppercase))
+            let switches = p
+                .windows(2)
+                .filter(|w| w[0].is_ascii_digit() != w[1].is_ascii_digit())
+                .count();
+            switches < 3
+                && !(p.iter().any(u8::is_ascii_lowercase) && p.iter().any(u8::is_ascii_uppercase))
         });
         let words = parts
             .iter()
@@ -366,6 +372,7 @@ mod tests {
             ("TLS13_CHACHA20_POLY1305_SHA256_INTERNAL", ""),
             ("X509CertificateTemplatePrivateKeyFlag", " = 12288i32;"),
             ("IKEEXT_CREDENTIAL0", ","),
+            ("D3DKMT_PRESENTHISTORYTOKEN_0", ","),
         ] {
             assert!(
                 looks_like_identifier(v.as_bytes(), false, after.as_bytes()),
@@ -380,6 +387,8 @@ mod tests {
             ("Sunshine2024Summer", false, ""),
             ("v18rjg_vytOf_zIM", false, ""),
             ("oOgui01Ieft059HGOVc9jpNA2efYGoGEDA9", false, ";"),
+            ("live_4f8a9b2c_secret_9d7e", false, ""),
+            ("PROD_DB_7Kq9x2Lm", false, ""),
         ] {
             assert!(
                 !looks_like_identifier(v.as_bytes(), quoted, after.as_bytes()),
