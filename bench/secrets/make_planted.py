@@ -390,6 +390,280 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
 checksum = "78ca9ab1a0babb1e7d5695e3530886289c18cf2f87ec19a575a0abdce112e3a3"
 ''',
 }
+
+# Added 2026-12-02: more secret-adjacent code of the kinds real repositories hold (config
+# loaders in several frameworks, secret references, public keys, lockfile and module
+# hashes, UI strings, RFC test vectors, documentation examples). Written before any tool
+# was run on them; none holds a credential.
+CLEAN.update({
+    "clean/config/application.properties": '''spring.application.name=orders
+spring.datasource.url=jdbc:postgresql://db:5432/orders
+spring.datasource.username=${DB_USER}
+spring.datasource.password=${DB_PASSWORD}
+spring.security.oauth2.client.registration.github.client-id=${GITHUB_CLIENT_ID}
+spring.security.oauth2.client.registration.github.client-secret=${GITHUB_CLIENT_SECRET}
+jwt.secret=${JWT_SECRET:}
+jwt.expiration-ms=3600000
+server.ssl.key-store=classpath:keystore.p12
+server.ssl.key-store-password=${KEYSTORE_PASSWORD}
+management.endpoints.web.exposure.include=health,info
+''',
+    "clean/deploy/docker-compose.yml": '''services:
+  db:
+    image: postgres:16
+    environment:
+      POSTGRES_USER: app
+      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-postgres}
+      POSTGRES_DB: app
+  api:
+    build: .
+    environment:
+      DATABASE_URL: postgres://app:${POSTGRES_PASSWORD:-postgres}@db:5432/app
+      SECRET_KEY_BASE: ${SECRET_KEY_BASE}
+      REDIS_PASSWORD_FILE: /run/secrets/redis_password
+    secrets:
+      - redis_password
+secrets:
+  redis_password:
+    file: ./secrets/redis_password.txt
+''',
+    "clean/deploy/main.tf": '''variable "db_password" {
+  type      = string
+  sensitive = true
+}
+
+resource "random_password" "api_token" {
+  length  = 40
+  special = false
+}
+
+resource "aws_db_instance" "orders" {
+  identifier        = "orders-prod"
+  engine            = "postgres"
+  instance_class    = "db.t4g.medium"
+  username          = "orders"
+  password          = var.db_password
+  kms_key_id        = aws_kms_key.orders.arn
+  storage_encrypted = true
+}
+
+resource "aws_secretsmanager_secret_version" "api" {
+  secret_id     = aws_secretsmanager_secret.api.id
+  secret_string = jsonencode({ token = random_password.api_token.result })
+}
+
+output "api_token_secret_arn" {
+  value = aws_secretsmanager_secret.api.arn
+}
+''',
+    "clean/deploy/deployment.yaml": '''apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: orders
+spec:
+  template:
+    spec:
+      containers:
+        - name: orders
+          image: ghcr.io/acme/orders@sha256:5d41402abc4b2a76b9719d911017c592ae1f1b6a8e3c8c7e2d1f0a9b8c7d6e5f
+          env:
+            - name: DB_PASSWORD
+              valueFrom:
+                secretKeyRef:
+                  name: orders-db
+                  key: password
+            - name: API_TOKEN
+              valueFrom:
+                secretKeyRef:
+                  name: orders-api
+                  key: token
+          volumeMounts:
+            - name: tls
+              mountPath: /etc/tls
+      volumes:
+        - name: tls
+          secret:
+            secretName: orders-tls
+''',
+    "clean/src/settings.py": '''import os
+
+from decouple import config
+
+SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+DEBUG = config("DEBUG", default=False, cast=bool)
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": os.environ.get("POSTGRES_DB", "orders"),
+        "USER": os.environ.get("POSTGRES_USER", "orders"),
+        "PASSWORD": os.environ.get("POSTGRES_PASSWORD", ""),
+        "HOST": os.environ.get("POSTGRES_HOST", "localhost"),
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+
+EMAIL_HOST_PASSWORD = config("EMAIL_HOST_PASSWORD", default="")
+SOCIAL_AUTH_GITHUB_KEY = config("SOCIAL_AUTH_GITHUB_KEY")
+SOCIAL_AUTH_GITHUB_SECRET = config("SOCIAL_AUTH_GITHUB_SECRET")
+SESSION_COOKIE_NAME = "orders_sessionid"
+''',
+    "clean/src/database.php": '''<?php
+
+return [
+    'default' => env('DB_CONNECTION', 'mysql'),
+    'connections' => [
+        'mysql' => [
+            'driver' => 'mysql',
+            'host' => env('DB_HOST', '127.0.0.1'),
+            'database' => env('DB_DATABASE', 'forge'),
+            'username' => env('DB_USERNAME', 'forge'),
+            'password' => env('DB_PASSWORD', ''),
+        ],
+    ],
+    'redis' => [
+        'password' => env('REDIS_PASSWORD'),
+    ],
+    's3' => [
+        'key' => env('AWS_ACCESS_KEY_ID'),
+        'secret' => env('AWS_SECRET_ACCESS_KEY'),
+        'bucket' => env('AWS_BUCKET'),
+    ],
+];
+''',
+    "clean/src/appsettings.Development.json": '''{
+  "ConnectionStrings": {
+    "Default": "Server=localhost;Database=Orders;Trusted_Connection=True;TrustServerCertificate=True"
+  },
+  "Jwt": {
+    "Issuer": "https://localhost:5001",
+    "Audience": "orders-api",
+    "SigningKeyEnv": "ORDERS_JWT_SIGNING_KEY"
+  },
+  "Stripe": {
+    "SecretKey": "",
+    "WebhookSecretName": "stripe-webhook-secret"
+  },
+  "Logging": {
+    "LogLevel": { "Default": "Information" }
+  }
+}
+''',
+    "clean/src/apiClient.ts": '''import { getAccessToken, refreshToken } from "./auth";
+
+export const TOKEN_STORAGE_KEY = "orders.auth.token";
+const REFRESH_TOKEN_PATH = "/oauth/token";
+const mapsApiKey = import.meta.env.VITE_MAPS_API_KEY;
+
+export async function request(path: string, init: RequestInit = {}) {
+  const token = await getAccessToken();
+  const res = await fetch(path, {
+    ...init,
+    headers: { ...init.headers, Authorization: `Bearer ${token}` },
+  });
+  if (res.status === 401) {
+    await refreshToken(REFRESH_TOKEN_PATH);
+  }
+  return res;
+}
+
+export const completionDefaults = { maxTokens: 4096, temperature: 0.2 };
+export const tokenizerName = "cl100k_base";
+export { mapsApiKey };
+''',
+    "clean/docs/openapi.yaml": '''openapi: 3.0.3
+info:
+  title: Orders API
+  version: 1.4.2
+components:
+  securitySchemes:
+    bearerAuth:
+      type: http
+      scheme: bearer
+      bearerFormat: JWT
+  parameters:
+    Authorization:
+      name: Authorization
+      in: header
+      required: true
+      schema:
+        type: string
+      # The example token from the JWT introduction at jwt.io, signed with the
+      # placeholder "your-256-bit-secret".
+      example: "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+security:
+  - bearerAuth: []
+''',
+    "clean/config/secrets.yml": '''# Values come from the environment; nothing here is a secret.
+production:
+  secret_key_base: <%= ENV["SECRET_KEY_BASE"] %>
+  stripe_secret_key: <%= ENV.fetch("STRIPE_SECRET_KEY") %>
+  smtp_password: <%= ENV.fetch("SMTP_PASSWORD", "") %>
+development:
+  secret_key_base: <%= ENV.fetch("SECRET_KEY_BASE") { SecureRandom.hex(64) } %>
+''',
+    "clean/deploy/authorized_keys": '''# Public keys of the deploy users (public by design).
+ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJA7yk/QJ/K1HNBW+IQ4pKPK0TWzu4bzqUuDj7TsVXA1 deploy@orders
+''',
+    "clean/src/go.sum": '''github.com/google/uuid v1.6.0 h1:/wPMHsUaUBuewHKoMC94GeGxxUNarGcrmrZ9eNCnCsk=
+github.com/google/uuid v1.6.0/go.mod h1:b3ph5Q00YRo0lHAugXKaN/oux1CzCWikPrG8bvK22qM=
+github.com/jackc/pgx/v5 v5.7.2 h1:flbq+HiVtg56mUu1+CUv8GL0BRjcPdVpmDbt2NEyGZE=
+github.com/jackc/pgx/v5 v5.7.2/go.mod h1:Svzqxclr8hLXGF+q9H95iA9YCGRjmjOkKuS2UseXVJc=
+golang.org/x/crypto v0.31.0 h1:dqgNrAJexotH7MXmnJnkQ8iROUE4UNIlNpTt4cIkksE=
+golang.org/x/crypto v0.31.0/go.mod h1:Irw2VV7qqOfVz2kDYaHoUneQDoXZb0YzKD5kVKO0M/I=
+''',
+    "clean/src/i18n/en.json": '''{
+  "auth.password.label": "Password",
+  "auth.password.reset_sent": "We sent a password reset link to your email address.",
+  "auth.token.expired": "Your session token has expired. Please sign in again.",
+  "settings.api_key.help": "Create an API key under Settings, then Developer.",
+  "settings.secret.rotate": "Rotate secret",
+  "settings.token.copy_once": "Copy this token now: you will not be able to see it again."
+}
+''',
+    "clean/tests/test_hmac.py": '''import hashlib
+import hmac
+
+# RFC 4231, test case 1: a published test vector, not a key anyone uses.
+KEY = bytes.fromhex("0b" * 20)
+DATA = b"Hi There"
+EXPECTED_SHA256 = "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+
+
+def test_rfc4231_case_1():
+    assert hmac.new(KEY, DATA, hashlib.sha256).hexdigest() == EXPECTED_SHA256
+''',
+    "clean/src/index.html": '''<!doctype html>
+<html>
+  <head>
+    <link rel="stylesheet" href="https://cdn.example.org/bootstrap/5.3.3/bootstrap.min.css"
+          integrity="sha384-3LoFtg9brQte6+lw56FtB/4sIyCPyKgN/NrcdR5USpoJ9DYoM/VwF+ldROX/awAV"
+          crossorigin="anonymous">
+    <script src="/static/js/main.b28b7af6.js" defer></script>
+    <script src="/static/js/vendor.9fdcb2f4.js" defer></script>
+  </head>
+  <body>
+    <form method="post" action="/login">
+      <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
+      <input type="password" name="password" autocomplete="current-password">
+    </form>
+  </body>
+</html>
+''',
+    "clean/scripts/deploy.sh": '''#!/usr/bin/env bash
+set -euo pipefail
+read -rsp "Vault password: " VAULT_PASSWORD
+export VAULT_TOKEN="$(vault login -token-only -method=oidc)"
+DB_PASSWORD="$(vault kv get -field=password secret/orders/db)"
+echo "$GITHUB_TOKEN" | docker login ghcr.io -u "$GITHUB_ACTOR" --password-stdin
+kubectl create secret generic orders-db --from-literal=password="$DB_PASSWORD" --dry-run=client -o yaml
+''',
+})
 for rel, text in CLEAN.items():
     p = out / rel
     p.parent.mkdir(parents=True, exist_ok=True)

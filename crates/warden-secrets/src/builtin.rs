@@ -101,9 +101,19 @@ pub(crate) struct StaticRule {
     /// The anchored gate (see build.rs), run from each keyword occurrence: a dense DFA
     /// with anchored start states, `(offset, length)` in [`GATE_DFAS`].
     pub anchored_gate_dfa: Option<(usize, usize)>,
+    /// For a generic rule: the anchored gate of its regex with the secret narrowed to
+    /// values that are not words (see build.rs). Where it finds nothing, every match of
+    /// the rule is dropped as code, and the regex need not run.
+    pub finding_gate_dfa: Option<(usize, usize)>,
     /// Every match of the regex starts where one of the rule's keywords starts (see
     /// build.rs): the regex can run anchored at the keyword occurrences only.
     pub starts_at_keyword: bool,
+    /// The regex with the counted repetitions of `relaxed_groups` relaxed to no upper
+    /// bound (see build.rs): it finds the regex's own matches, with the same captures,
+    /// wherever those groups come out within their bounds, and compiles much faster.
+    pub relaxed_regex: Option<&'static str>,
+    /// `(group, min, max)`: the bounds the relaxed regex's groups must be checked against.
+    pub relaxed_groups: &'static [(u32, u32, u32)],
     pub secret_group: Option<usize>,
     pub entropy: Option<f32>,
     pub keywords: &'static [&'static str],

@@ -72,8 +72,48 @@ const PLACEHOLDER_VALUES: &[&str] = &[
     "empty",
 ];
 
+/// Example values that standards and widely installed documentation publish, found in
+/// every copy of the code that quotes them (compared as substrings, exactly). Each is
+/// public by design; none can be anyone's live credential.
+const KNOWN_EXAMPLES: &[&str] = &[
+    // RFC 6749 (OAuth 2.0): the example access token, refresh token, authorization code
+    // and client credentials `s6BhdRkqt3:gX1fBat3bV` (base64, in Basic headers).
+    "2YotnFZFEjr1zCsicMWpAA",
+    "tGzv3JOkF0XG5Qx2TlKWIA",
+    "SplxlOBeZQQYbYS6WxSbIA",
+    "czZCaGRSa3F0MzpnWDFmQmF0M2JW",
+    // RFC 6750 (bearer tokens): the example token.
+    "mF_9.B5f-4.1JqM",
+    // RFC 7617 (Basic authentication): `Aladdin:open sesame`.
+    "QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+    // The signature of the example token of the JWT introduction at jwt.io (HS256 with
+    // the key `your-256-bit-secret`).
+    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    // Python's `urllib.request` documentation (in every Python installation).
+    "geheim$parole",
+];
+
 /// True when `value` looks like a documentation placeholder rather than a real secret.
 pub fn is_placeholder(value: &[u8]) -> bool {
+    if KNOWN_EXAMPLES
+        .iter()
+        .any(|e| memchr::memmem::find(value, e.as_bytes()).is_some())
+    {
+        return true;
+    }
+    // A placeholder written in base64 (`bm90IG15IHJlYWwgcGFzc3dvcmQ=` is `not my real
+    // password`) is still a placeholder. Random key material never decodes to text.
+    // So is `user:password` in base64, the form of Basic credentials.
+    if let Some(text) = base64_text(value) {
+        let password = text.iter().position(|&b| b == b':').map(|i| &text[i + 1..]);
+        if is_plain_placeholder(&text) || password.is_some_and(is_plain_placeholder) {
+            return true;
+        }
+    }
+    is_plain_placeholder(value)
+}
+
+fn is_plain_placeholder(value: &[u8]) -> bool {
     if value.is_empty() {
         return true;
     }
@@ -139,8 +179,124 @@ pub fn looks_like_code(value: &[u8]) -> bool {
     if dotted && value.iter().any(|b| b.is_ascii_lowercase()) {
         return true;
     }
+    // A Rust or C++ path (`Foo::BAR`, or its tail `::BAR` after a `Name:` the rule read
+    // as the assignment) is code.
+    let path = value.strip_prefix(b":").unwrap_or(value);
+    let path = path.strip_prefix(b":").unwrap_or(path);
+    if (path.len() < value.len() || memchr::memmem::find(value, b"::").is_some())
+        && path
+            .split(|&b| b == b':')
+            .all(|p| p.is_empty() || p.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_'))
+    {
+        return true;
+    }
     // A path or URL without credentials is not a secret value.
     value.starts_with(b"/") || value.starts_with(b"./") || value.starts_with(b"http")
+}
+
+/// For assignment-style (generic) rules: true when an unquoted value is a name in code, not
+/// a secret: a snake or SCREAMING_SNAKE identifier with digits (`MSV1_0_CREDENTIAL_KEY`,
+/// `x25519_generate_private_key`), or a CamelCase type name (`X509PrivateKeyProtection`)
+/// with more code after it on the line (`pub Key: X509KeyFlag = 3i32;`, `key: KeyType,`).
+/// `after`: the rest of the line after the value. Quoted values are never names.
+pub fn looks_like_identifier(value: &[u8], quoted: bool, after: &[u8]) -> bool {
+    if quoted
+        || !value.first().is_some_and(u8::is_ascii_alphabetic)
+        || !value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    {
+        return false;
+    }
+    // snake_case / SCREAMING_SNAKE: every part one case and not a jumble of letters and
+    // digits (`4f8a9b2c`: a token cut with underscores), two or more parts that are words.
+    let parts: Vec<&[u8]> = value.split(|&b| b == b'_').collect();
+    if parts.len() >= 2 && parts.iter().all(|p| !p.is_empty()) {
+        let one_case = parts.iter().all(|p| {
+            let switches = p
+                .windows(2)
+                .filter(|w| w[0].is_ascii_digit() != w[1].is_ascii_digit())
+                .count();
+            switches < 3
+                && !(p.iter().any(u8::is_ascii_lowercase) && p.iter().any(u8::is_ascii_uppercase))
+        });
+        let words = parts
+            .iter()
+            .filter(|p| p.iter().filter(|b| b.is_ascii_alphabetic()).count() >= 3)
+            .count();
+        if one_case && words >= 2 {
+            return true;
+        }
+    }
+    // CamelCase: most letters sit in lower-case runs of three or more (words), and code
+    // follows (a random token's letters rarely do: about one in seven).
+    let code_follows = matches!(
+        after.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b',' | b';' | b')' | b'=' | b'{' | b'>')
+    );
+    if !code_follows || value.contains(&b'_') {
+        return false;
+    }
+    let letters = value.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    let mut in_words = 0;
+    let mut run = 0;
+    for &b in value.iter().chain(std::iter::once(&b'0')) {
+        if b.is_ascii_lowercase() {
+            run += 1;
+        } else {
+            if run >= 3 {
+                in_words += run;
+            }
+            run = 0;
+        }
+    }
+    in_words * 10 >= letters * 6
+}
+
+/// For assignment-style (generic) rules: true when the name the value is assigned to says
+/// it is a hash of something (`token_hash`, `password-digest`, `secret_checksum`,
+/// `key_fingerprint`), not the credential. `name`: the match up to the value.
+pub fn names_a_hash(name: &[u8]) -> bool {
+    let end = name
+        .iter()
+        .rposition(u8::is_ascii_alphanumeric)
+        .map_or(0, |i| i + 1);
+    let name = name[..end].to_ascii_lowercase();
+    ["hash", "digest", "checksum", "fingerprint"]
+        .iter()
+        .any(|s| name.ends_with(s.as_bytes()))
+}
+
+/// The text `value` encodes when it is base64 (standard or URL-safe alphabet, padded or
+/// not, at least 12 characters) of printable ASCII; `None` otherwise.
+fn base64_text(value: &[u8]) -> Option<Vec<u8>> {
+    let body = value
+        .strip_suffix(b"==")
+        .or(value.strip_suffix(b"="))
+        .unwrap_or(value);
+    if value.len() < 12 || body.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(body.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &b in body {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out.iter().all(|b| (0x20..0x7f).contains(b)).then_some(out)
 }
 
 fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
@@ -175,6 +331,88 @@ mod tests {
     }
 
     #[test]
+    fn published_examples_and_base64_placeholders() {
+        for p in [
+            "2YotnFZFEjr1zCsicMWpAA",
+            "czZCaGRSa3F0MzpnWDFmQmF0M2JW",
+            "geheim$parole",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+            // base64 of `not my real password`, `changeme`, `user:password`
+            "bm90IG15IHJlYWwgcGFzc3dvcmQ=",
+            "Y2hhbmdlbWVjaGFuZ2VtZQ",
+            "dXNlcjpwYXNzd29yZA==",
+            // `martin:secret`
+            "bWFydGluOnNlY3JldA==",
+        ] {
+            assert!(is_placeholder(p.as_bytes()), "{p}");
+        }
+        for s in [
+            // base64 of `admin:Sup3rSecret!2024`, and of random bytes
+            "YWRtaW46U3VwM3JTZWNyZXQhMjAyNA==",
+            "q83vEjRWeJq83vEjRWeJq83v",
+            "oOgui01Ieft059HGOVc9jpNA2efYGoGEDA9/NEEm",
+        ] {
+            assert!(!is_placeholder(s.as_bytes()), "{s}");
+        }
+        assert_eq!(
+            base64_text(b"bm90IG15IHJlYWwgcGFzc3dvcmQ=").unwrap(),
+            b"not my real password"
+        );
+        assert_eq!(
+            base64_text(b"dXNlcjpwYXNzd29yZA").unwrap(),
+            b"user:password"
+        );
+    }
+
+    #[test]
+    fn identifiers() {
+        for (v, after) in [
+            ("MSV1_0_CREDENTIAL_KEY", ","),
+            ("x25519_generate_private_key", ","),
+            ("TLS13_CHACHA20_POLY1305_SHA256_INTERNAL", ""),
+            ("X509CertificateTemplatePrivateKeyFlag", " = 12288i32;"),
+            ("IKEEXT_CREDENTIAL0", ","),
+            ("D3DKMT_PRESENTHISTORYTOKEN_0", ","),
+        ] {
+            assert!(
+                looks_like_identifier(v.as_bytes(), false, after.as_bytes()),
+                "{v}"
+            );
+        }
+        for (v, quoted, after) in [
+            ("MSV1_0_CREDENTIAL_KEY", true, ","),
+            ("GyDOTCaY3GU3E7jE2WRN1Y0xaEkFWbv4", false, ","),
+            ("1tacDFKgcMGCvn6IIbri2A39hU47jt0a0qz0CSX9", false, ""),
+            ("X509CertificateTemplatePrivateKeyFlag", false, ""),
+            ("Sunshine2024Summer", false, ""),
+            ("v18rjg_vytOf_zIM", false, ""),
+            ("oOgui01Ieft059HGOVc9jpNA2efYGoGEDA9", false, ";"),
+            ("live_4f8a9b2c_secret_9d7e", false, ""),
+            ("PROD_DB_7Kq9x2Lm", false, ""),
+        ] {
+            assert!(
+                !looks_like_identifier(v.as_bytes(), quoted, after.as_bytes()),
+                "{v}"
+            );
+        }
+    }
+
+    #[test]
+    fn hash_names() {
+        for n in [
+            "?token-time=1&token-hash=",
+            "password_hash: '",
+            "SECRET_DIGEST = \"",
+            "keyFingerprint",
+        ] {
+            assert!(names_a_hash(n.as_bytes()), "{n}");
+        }
+        for n in ["token=", "HASH_SECRET = '", "hash_key: ", "password = \""] {
+            assert!(!names_a_hash(n.as_bytes()), "{n}");
+        }
+    }
+
+    #[test]
     fn code_like_values() {
         for c in [
             "settings.SECRET_KEY",
@@ -182,10 +420,12 @@ mod tests {
             "config.password2",
             "/etc/secret",
             "https://x",
+            "super::System::PasswordManagement::CYPHER_BLOCK",
+            ":CYPHER_BLOCK",
         ] {
             assert!(looks_like_code(c.as_bytes()), "{c}");
         }
-        for s in ["Zq8f3LkT0pWm2Rv9", "s3cr3t-P4ss!", "9a.Zk3.pQ"] {
+        for s in ["Zq8f3LkT0pWm2Rv9", "s3cr3t-P4ss!", "9a.Zk3.pQ", ":x9Lq2!vB"] {
             assert!(!looks_like_code(s.as_bytes()), "{s}");
         }
     }

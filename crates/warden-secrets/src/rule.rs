@@ -210,13 +210,16 @@ impl Allowlist {
 /// A rule regex as the engine runs it: the `regex` crate's meta engine, matched on bytes.
 pub(crate) type RuleRegex = regex_automata::meta::Regex;
 
+/// `(group, min, max)`: the length bounds of capture groups a relaxed regex leaves open.
+pub(crate) type GroupBounds = [(u32, u32, u32)];
+
 /// Compiles a rule regex. `prefilter`: let the engine extract literals and skip ahead with
 /// them (worth it for a search over a whole text; for the lines around keyword hits the
 /// keyword prefilter has done that job, and the literal prefilter of a case-insensitive
 /// pattern can cost more to build than the rest of the regex). `captures`: keep the
 /// capture groups (a gate only answers yes or no). `anchored_only`: the regex will only run
 /// anchored, over a few bytes each time: skip the lazy DFAs (forward and reverse), which
-/// cost about half of the build and serve long unanchored searches.
+/// cost about half of the build and serve long unanchored searches. No one-pass DFA.
 pub(crate) fn build_rule_regex(
     pattern: &str,
     rule: &str,
@@ -233,13 +236,16 @@ pub(crate) fn build_rule_regex(
                 .utf8_empty(false)
                 .auto_prefilter(prefilter)
                 .hybrid(!anchored_only)
+                // The one-pass DFA serves anchored searches with captures, but building it
+                // (or finding that the regex is not one-pass) costs more than the few short
+                // searches a hook makes with it; the backtracker and the PikeVM do them.
+                .onepass(false)
                 .which_captures(if captures {
                     WhichCaptures::All
                 } else {
                     WhichCaptures::None
                 })
                 .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
-                .onepass_size_limit(Some(REGEX_SIZE_LIMIT))
                 .dfa_size_limit(Some(REGEX_SIZE_LIMIT))
                 .hybrid_cache_capacity(DFA_SIZE_LIMIT),
         )
@@ -268,7 +274,11 @@ enum Source {
 #[derive(Debug)]
 struct Compiled {
     regex: OnceLock<Result<RuleRegex, String>>,
+    /// The relaxed regex of a built-in rule that has one (see [`Rule::relaxed_regex`]).
+    relaxed: OnceLock<Result<RuleRegex, String>>,
     gate: OnceLock<Gate>,
+    /// The finding gate of a built-in generic rule (see [`Rule::finding_gate`]).
+    finding_gate: OnceLock<Option<Gate>>,
     path: OnceLock<Result<Regex, String>>,
 }
 
@@ -276,7 +286,9 @@ impl Compiled {
     const fn new() -> Compiled {
         Compiled {
             regex: OnceLock::new(),
+            relaxed: OnceLock::new(),
             gate: OnceLock::new(),
+            finding_gate: OnceLock::new(),
             path: OnceLock::new(),
         }
     }
@@ -494,12 +506,45 @@ impl Rule {
     /// tested to compile, user rules are compiled eagerly, so this is a last line of defence).
     pub fn regex(&self) -> Option<&Result<RuleRegex, String>> {
         let pattern = self.pattern()?;
-        Some(self.compiled().regex.get_or_init(|| {
-            // A rule that starts at its keywords runs anchored there (see the scanner).
-            let anchored_only = self.starts_at_keyword();
-            build_rule_regex(pattern, self.id(), !self.line_local(), true, anchored_only)
-                .map_err(|e| e.to_string())
-        }))
+        Some(
+            self.compiled()
+                .regex
+                .get_or_init(|| self.compile_rule_regex(pattern)),
+        )
+    }
+
+    fn compile_rule_regex(&self, pattern: &str) -> Result<RuleRegex, String> {
+        // A rule that starts at its keywords runs anchored there (see the scanner).
+        let anchored_only = self.starts_at_keyword();
+        build_rule_regex(pattern, self.id(), !self.line_local(), true, anchored_only)
+            .map_err(|e| e.to_string())
+    }
+
+    /// The relaxed form of a built-in rule's regex (see build.rs) and the bounds its
+    /// groups must be checked against: `(group, min, max)`. Where every group it lists
+    /// that takes part in a match is within its bounds, the match and its captures are
+    /// the regex's own; elsewhere the caller must run [`Rule::regex`]. `None` when the
+    /// rule has no relaxed form.
+    pub fn relaxed_regex(&self) -> Option<(&Result<RuleRegex, String>, &GroupBounds)> {
+        let Source::Builtin(r, c) = &self.source else {
+            return None;
+        };
+        let pattern = r.relaxed_regex?;
+        let re = c.relaxed.get_or_init(|| self.compile_rule_regex(pattern));
+        Some((re, r.relaxed_groups))
+    }
+
+    /// The finding gate of a built-in generic rule (see build.rs), an anchored gate run
+    /// from each keyword occurrence: in a window where it matches from none, every match
+    /// of the rule has a secret that the scanner drops as a word or a dotted name, so the
+    /// window can yield no finding. `None` for other rules.
+    pub fn finding_gate(&self) -> Option<&Gate> {
+        let Source::Builtin(r, c) = &self.source else {
+            return None;
+        };
+        c.finding_gate
+            .get_or_init(|| crate::builtin::gate_dfa(r.finding_gate_dfa).map(Gate::Anchored))
+            .as_ref()
     }
 
     /// The gate of a built-in rule (see build.rs): the anchored gate where there is one,
@@ -644,6 +689,34 @@ mod tests {
                 check_gates(i, &gates, t.as_bytes()).unwrap();
             }
         }
+    }
+
+    /// What keeps the first scan in a process cheap for the rules that run most (see
+    /// build.rs): an anchored gate where a rule's keyword can sit at either end of its
+    /// first part, relaxed regexes for wide counted secrets, and finding gates for the
+    /// generic rules.
+    #[test]
+    fn cold_scan_shortcuts_are_built() {
+        let rule = |id: &str| RULES.iter().find(|r| r.id == id).unwrap();
+        assert!(gate_dfa(rule("aws-secret-access-key").anchored_gate_dfa).is_some());
+        for id in [
+            "generic-token",
+            "generic-secret",
+            "generic-password-unquoted",
+        ] {
+            assert!(rule(id).relaxed_regex.is_some(), "{id}");
+            assert_eq!(rule(id).relaxed_groups.len(), 1, "{id}");
+        }
+        assert!(rule("generic-token").starts_at_keyword);
+        for id in [
+            "generic-token",
+            "generic-secret",
+            "generic-password",
+            "generic-password-unquoted",
+        ] {
+            assert!(gate_dfa(rule(id).finding_gate_dfa).is_some(), "{id}");
+        }
+        assert_eq!(rule("github-pat").relaxed_regex, None);
     }
 
     proptest! {

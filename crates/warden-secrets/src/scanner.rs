@@ -9,8 +9,10 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
 
 use crate::entropy::shannon;
-use crate::filters::{is_placeholder, looks_like_code};
-use crate::rule::{Allowlist, AllowlistSpec, Candidate, Gate, Rule, RuleRegex, RuleSpec};
+use crate::filters::{is_placeholder, looks_like_code, looks_like_identifier, names_a_hash};
+use crate::rule::{
+    Allowlist, AllowlistSpec, Candidate, Gate, GroupBounds, Rule, RuleRegex, RuleSpec,
+};
 use crate::{builtin, SecretsError};
 
 /// Inline markers that silence findings on their line, for a known-safe value in a test or
@@ -82,6 +84,9 @@ struct Inner {
     /// Run the gates of built-in rules (always, but in the tests that check that the gates
     /// change no finding).
     gates: bool,
+    /// Run the relaxed regexes of built-in rules that have one, checking their groups
+    /// (always, but in the tests that check that this changes no finding).
+    relax: bool,
 }
 
 /// A built-in rule that is not in this scanner.
@@ -248,6 +253,7 @@ impl Scanner {
                 always,
                 global,
                 gates: true,
+                relax: true,
             }),
         })
     }
@@ -276,6 +282,7 @@ impl Scanner {
                 always: Vec::new(),
                 global: Vec::new(),
                 gates: true,
+                relax: true,
             }),
         })
     }
@@ -364,7 +371,7 @@ impl Scanner {
                 continue;
             }
             let i = i as u32;
-            match plan(rule, hay, positions, inner.gates) {
+            match plan(rule, hay, positions, inner.gates, inner.relax) {
                 // A path-only rule: the file itself is the finding.
                 Needed::PathOnly => {
                     let c = Candidate {
@@ -392,6 +399,21 @@ impl Scanner {
                     for run in runs {
                         let starts = run.starts.as_deref();
                         self.run_rule(i, rule, re, path, hay, run.window, starts, &mut raw);
+                    }
+                }
+                Needed::RunRelaxed(re, bounds, runs) => {
+                    for run in runs {
+                        let starts = run.starts.as_deref();
+                        self.run_relaxed(
+                            i,
+                            rule,
+                            (re, bounds),
+                            path,
+                            hay,
+                            run.window,
+                            starts,
+                            &mut raw,
+                        );
                     }
                 }
             }
@@ -446,6 +468,94 @@ impl Scanner {
         }
     }
 
+    /// Like [`Scanner::run_rule`], with the relaxed regex of the rule and the bounds of its
+    /// groups (see build.rs): its matches are the rule's own as long as the groups are
+    /// within bounds. From the first match that is not, the rule's own regex takes over:
+    /// over the rest of the window, or at that start.
+    #[allow(clippy::too_many_arguments)]
+    fn run_relaxed(
+        &self,
+        i: u32,
+        rule: &Rule,
+        (re, bounds): (&RuleRegex, &GroupBounds),
+        path: Option<&str>,
+        hay: &[u8],
+        window: Range<usize>,
+        starts: Option<&[usize]>,
+        raw: &mut Vec<Raw>,
+    ) {
+        use regex_automata::util::captures::Captures;
+        use regex_automata::{Anchored, Input};
+        let within = |caps: &Captures| {
+            bounds.iter().all(|&(g, min, max)| {
+                caps.get_group(g as usize)
+                    .is_none_or(|span| (min as usize..=max as usize).contains(&span.len()))
+            })
+        };
+        let broken = Raw {
+            rule: i,
+            range: 0..0,
+            entropy: None,
+        };
+        let offset = window.start;
+        let sub = &hay[window];
+        let mut caps = re.create_captures();
+        match starts {
+            None => {
+                let mut at = 0;
+                let from = loop {
+                    re.search_captures(&Input::new(sub).range(at..), &mut caps);
+                    let Some(m) = caps.get_match() else { return };
+                    // An empty match (none in the pack) would need the iterator's handling
+                    // of empty matches: leave it to the rule's own regex too.
+                    if m.is_empty() || !within(&caps) {
+                        break at;
+                    }
+                    self.take(i, rule, path, hay, offset, &caps, raw);
+                    at = m.end();
+                };
+                let Some(Ok(full)) = rule.regex() else {
+                    raw.push(broken);
+                    return;
+                };
+                for caps in full.captures_iter(Input::new(sub).range(from..)) {
+                    self.take(i, rule, path, hay, offset, &caps, raw);
+                }
+            }
+            Some(starts) => {
+                let mut full_caps: Option<Captures> = None;
+                // Matches do not overlap: the next one starts at or after this end.
+                let mut next = 0;
+                for &at in starts {
+                    let at = at - offset;
+                    if at < next {
+                        continue;
+                    }
+                    let input = Input::new(sub).range(at..).anchored(Anchored::Yes);
+                    re.search_captures(&input, &mut caps);
+                    if caps.get_match().is_none() {
+                        continue;
+                    }
+                    let found = if within(&caps) {
+                        &caps
+                    } else {
+                        let Some(Ok(full)) = rule.regex() else {
+                            raw.push(broken);
+                            return;
+                        };
+                        let fc = full_caps.get_or_insert_with(|| full.create_captures());
+                        full.search_captures(&input, fc);
+                        &*fc
+                    };
+                    if let Some(m) = found.get_match() {
+                        next = m.end().max(at + 1);
+                        self.take(i, rule, path, hay, offset, found, raw);
+                    }
+                }
+            }
+        }
+    }
+
     /// Checks one match of rule `i` in `hay[offset..]` and keeps it unless a filter or an
     /// allowlist drops it.
     #[allow(clippy::too_many_arguments)]
@@ -472,7 +582,11 @@ impl Scanner {
         let Some(secret) = secret else { return };
         let value = &sub[secret.range()];
         // Cheapest filter first (they only ever drop a match, so their order is free).
-        if value.is_empty() || (rule.generic() && looks_like_code(value)) || is_placeholder(value) {
+        if value.is_empty()
+            || (rule.generic()
+                && (looks_like_code(value) || names_a_hash(&sub[whole.start()..secret.start])))
+            || is_placeholder(value)
+        {
             return;
         }
         let entropy = shannon(value);
@@ -483,6 +597,14 @@ impl Scanner {
             return;
         }
         let line = line_span(hay, offset + whole.start(), offset + whole.end());
+        // The rest of the line after the secret, and whether a quote opens it.
+        let line_end =
+            memchr::memchr(b'\n', &sub[secret.end..]).map_or(sub.len(), |n| secret.end + n);
+        let after = &sub[secret.end..line_end];
+        let quoted = secret.start > 0 && matches!(sub[secret.start - 1], b'"' | b'\'' | b'`');
+        if rule.generic() && looks_like_identifier(value, quoted, after) {
+            return;
+        }
         if ALLOW_MARKERS
             .iter()
             .any(|m| memchr::memmem::find(line, m.as_bytes()).is_some())
@@ -583,6 +705,9 @@ enum Needed<'a> {
     Broken,
     /// Run the regex over these windows.
     Run(&'a RuleRegex, Vec<Run>),
+    /// Run the relaxed regex, whose groups must stay within these bounds, over these
+    /// windows (see [`Rule::relaxed_regex`]).
+    RunRelaxed(&'a RuleRegex, &'a GroupBounds, Vec<Run>),
 }
 
 /// A window to run a rule's regex over, everywhere in it or anchored at `starts`.
@@ -595,8 +720,15 @@ struct Run {
 /// whole text, less the windows in which its gate finds nothing. The gate matches wherever
 /// the regex matches (see build.rs), on the same window, so this drops no match. A rule
 /// whose matches all start at a keyword runs anchored at the keyword occurrences from
-/// which its gate matches. `positions`: where the rule's keywords start, sorted.
-fn plan<'a>(rule: &'a Rule, hay: &[u8], positions: &[usize], gates: bool) -> Needed<'a> {
+/// which its gate matches. `positions`: where the rule's keywords start, sorted. `relax`:
+/// run the relaxed regex where the rule has one (see [`Rule::relaxed_regex`]).
+fn plan<'a>(
+    rule: &'a Rule,
+    hay: &[u8],
+    positions: &[usize],
+    gates: bool,
+    relax: bool,
+) -> Needed<'a> {
     if !rule.has_regex() {
         return Needed::PathOnly;
     }
@@ -634,8 +766,29 @@ fn plan<'a>(rule: &'a Rule, hay: &[u8], positions: &[usize], gates: bool) -> Nee
             _ => {}
         }
     }
+    // Windows in which no match can survive the filters (see `Rule::finding_gate`).
+    if let Some(finding_gate) = rule.finding_gate().filter(|_| gates) {
+        runs.retain(|run| {
+            // Anchored runs: the keyword occurrences the gate kept; else all in the window.
+            let starts = match &run.starts {
+                Some(kept) => kept.as_slice(),
+                None => {
+                    let from = positions.partition_point(|&p| p < run.window.start);
+                    let to = positions.partition_point(|&p| p < run.window.end);
+                    &positions[from..to]
+                }
+            };
+            starts.is_empty()
+                || starts
+                    .iter()
+                    .any(|&p| finding_gate.may_match(hay, run.window.clone(), &[p]))
+        });
+    }
     if runs.is_empty() {
         return Needed::Nothing;
+    }
+    if let Some((Ok(re), bounds)) = rule.relaxed_regex().filter(|_| relax) {
+        return Needed::RunRelaxed(re, bounds, runs);
     }
     match rule.regex() {
         None => Needed::PathOnly,
@@ -711,8 +864,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// The built-in scanner with its gates off: every rule whose keywords occur runs its
-    /// regex.
+    /// The built-in scanner with its gates and relaxed regexes off: every rule whose
+    /// keywords occur runs its own regex over the lines around them.
     fn ungated() -> &'static Scanner {
         static S: OnceLock<Scanner> = OnceLock::new();
         S.get_or_init(|| {
@@ -723,6 +876,7 @@ mod tests {
             .unwrap();
             let mut inner = Arc::try_unwrap(s.inner).ok().unwrap();
             inner.gates = false;
+            inner.relax = false;
             Scanner {
                 inner: Arc::new(inner),
             }
@@ -740,6 +894,62 @@ mod tests {
         v
     }
 
+    /// A positive case of each rule with a relaxed regex, its secret stretched or shrunk
+    /// to each side of the bounds of its group (the relaxed regex then finds a group out
+    /// of bounds and the rule's own regex takes over), and assignments with operators
+    /// that give the relaxed regex a choice (`:=` read as `:` then a value from `=`).
+    #[test]
+    fn relaxed_regexes_change_no_finding() {
+        let plain = ungated();
+        let cases = builtin::rules_with_cases().unwrap();
+        let mut checked = 0;
+        for (r, case) in builtin::generated::RULES.iter().zip(&cases) {
+            let Some(&(_, min, max)) = r.relaxed_groups.first() else {
+                continue;
+            };
+            let (min, max) = (min as usize, max as usize);
+            for t in &case.positive {
+                for f in plain.scan(t).iter().filter(|f| f.rule_id == r.id) {
+                    let secret = &t[f.byte_range.clone()];
+                    for len in [min - 1, min, max, max + 1, max + 9, 2 * max + 3] {
+                        let value: String = secret.chars().cycle().take(len).collect();
+                        let text = format!(
+                            "{}{value}{}",
+                            &t[..f.byte_range.start],
+                            &t[f.byte_range.end..]
+                        );
+                        for text in [text.clone(), format!("{text}\n{text}\nx = 1\n")] {
+                            assert_eq!(
+                                Scanner::builtin().scan(&text),
+                                plain.scan(&text),
+                                "{text:?}"
+                            );
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked >= 100, "only {checked} texts checked");
+        let long = "Zq8".repeat(200);
+        for text in [
+            format!("token :={long}\n"),
+            format!("TOKEN :=x{}\n", &long[..30]),
+            format!(
+                "api_key := '{long}' # and more\nclient_secret==={}\n",
+                &long[..40]
+            ),
+            format!("password: {long}\npassword: {}\n", &long[..20]),
+            format!("auth_token = \"{}\", bearer={long};", &long[..64]),
+        ] {
+            assert_eq!(
+                Scanner::builtin().scan(&text),
+                plain.scan(&text),
+                "{text:?}"
+            );
+        }
+    }
+
     /// The gates only skip work: with them, every text gets the findings it gets without.
     #[test]
     fn gates_change_no_finding() {
@@ -750,6 +960,39 @@ mod tests {
     }
 
     proptest! {
+        /// Assignments to the names the generic rules look for, with values that are
+        /// words or dotted names (which the finding gates rule out without running the
+        /// rule), values with a digit or a symbol in them, and the punctuation around
+        /// them: the findings are those of the rules run everywhere.
+        #[test]
+        fn finding_gates_change_no_finding(
+            lines in proptest::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "password", "DB_PASSWORD", "pwd", "passphrase", "secret", "api_key",
+                        "client_secret", "credentials", "token", "auth_token", "bearer",
+                        "self.secret_key", "user_pass",
+                    ]),
+                    prop::sample::select(vec![" = ", ": ", "=", " := ", " => ", " || ", ":"]),
+                    prop::sample::select(vec!["", "\"", "'", "`"]),
+                    prop_oneof![
+                        "[A-Za-z_.-]{4,40}",
+                        "[A-Za-z0-9_.+/=-]{6,60}",
+                        "[A-Za-z]{3,12}\\.[A-Z_]{3,12}",
+                        "[A-Za-z0-9!@#%^*~.-]{8,30}",
+                    ],
+                    prop::sample::select(vec!["", "\"", "'", ";", ",", ")", " # note", " &&"]),
+                ),
+                1..6,
+            )
+        ) {
+            let text: String = lines
+                .iter()
+                .map(|(name, op, open, value, close)| format!("{name}{op}{open}{value}{close}\n"))
+                .collect();
+            prop_assert_eq!(Scanner::builtin().scan(&text), ungated().scan(&text));
+        }
+
         /// Positive cases cut, joined and wrapped in other text.
         #[test]
         fn gates_change_no_finding_on_mixes(

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""List what warden, gitleaks and Kingfisher report on a corpus of real source code, with
+the line each finding is on, for classifying them by hand (nearly all are false positives:
+documentation examples, test fixtures, code that looks like an assignment).
+
+usage: corpus_findings.py CORPUS_DIR [OUT_JSON]
+
+Tools are found as in evaluate.py (WARDEN_SCAN, GITLEAKS, KINGFISHER, or on PATH); a tool
+that is missing is reported as such. detect-secrets is left out: it does not finish on
+100 MiB in useful time (see the README). Prints one line per finding and the counts;
+OUT_JSON gets the same as JSON.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+target = Path(sys.argv[1]).resolve()
+out_json = Path(sys.argv[2]) if len(sys.argv) > 2 else None
+
+
+def tool(env, name):
+    return os.environ.get(env) or shutil.which(name)
+
+
+def rel(path):
+    p = Path(path)
+    if not p.is_absolute():
+        p = target / p
+    try:
+        return str(p.resolve().relative_to(target))
+    except ValueError:
+        return str(path)
+
+
+def line_of(file, n):
+    try:
+        return (target / file).read_text(errors="replace").splitlines()[n - 1].strip()[:200]
+    except (OSError, IndexError) as e:
+        return f"<{e}>"
+
+
+def warden(exe):
+    out = subprocess.run([exe, str(target), "--json", "--no-ignore", "--no-progress"],
+                         capture_output=True, text=True)
+    return [(rel(f["file"]), f["line"], f["rule_id"]) for f in json.loads(out.stdout)["findings"]]
+
+
+def gitleaks(exe):
+    with tempfile.TemporaryDirectory() as d:
+        report = Path(d) / "r.json"
+        subprocess.run([exe, "dir", str(target), "--no-banner", "-f", "json", "-r", str(report),
+                        "--exit-code", "0", "--log-level", "error"], capture_output=True)
+        return [(rel(f["File"]), f["StartLine"], f["RuleID"])
+                for f in json.loads(report.read_text() or "[]")]
+
+
+def kingfisher(exe):
+    with tempfile.TemporaryDirectory() as d:
+        report = Path(d) / "r.json"
+        subprocess.run([exe, "scan", str(target), "--no-validate", "--format", "json", "-o",
+                        str(report), "--no-update-check"], capture_output=True)
+        data = json.loads(report.read_text())
+    return [(rel(f["finding"]["path"]), f["finding"]["line"], f["rule"]["id"])
+            for f in data.get("findings", [])]
+
+
+TOOLS = [("warden", "WARDEN_SCAN", "warden-scan", warden),
+         ("gitleaks", "GITLEAKS", "gitleaks", gitleaks),
+         ("kingfisher", "KINGFISHER", "kingfisher", kingfisher)]
+
+results = {}
+for name, env, exe_name, run in TOOLS:
+    exe = tool(env, exe_name)
+    if not exe:
+        print(f"{name}: not installed", file=sys.stderr)
+        results[name] = None
+        continue
+    found = sorted(set(run(exe)))
+    results[name] = [{"file": f, "line": n, "rule": r, "text": line_of(f, n)} for f, n, r in found]
+    print(f"== {name}: {len(found)}")
+    for x in results[name]:
+        print(f"  {x['file']}:{x['line']} {x['rule']} | {x['text'][:150]}")
+
+if out_json:
+    out_json.write_text(json.dumps(results, indent=1) + "\n")
+print("\n| tool | findings |\n|---|---|")
+for name, r in results.items():
+    print(f"| {name} | {'not installed' if r is None else len(r)} |")
