@@ -202,9 +202,15 @@ fn is_inert(p: &str) -> bool {
 
 /// Classifies the effects of `cmd` (appends to `cmd.effects`, sets `known_program`).
 pub(crate) fn classify(cmd: &mut SimpleCommand) {
+    // The program is lent out while the effects are pushed (nothing below reads
+    // `cmd.program`), instead of copied.
+    let program = std::mem::take(&mut cmd.program);
+    classify_program(cmd, &program);
+    cmd.program = program;
+}
+
+fn classify_program(cmd: &mut SimpleCommand, p: &str) {
     redirect_effects(cmd);
-    let program = cmd.program.clone();
-    let p = program.as_str();
     let mut known = true;
     match p {
         _ if is_inert(p) => {}
@@ -686,7 +692,8 @@ pub(crate) fn classify(cmd: &mut SimpleCommand) {
 }
 
 fn redirect_effects(cmd: &mut SimpleCommand) {
-    let reds = cmd.redirects.clone();
+    // Lent out while effects are pushed (`push` does not read them).
+    let reds = std::mem::take(&mut cmd.redirects);
     for r in &reds {
         match r.kind {
             RedirectKind::Read => {
@@ -719,6 +726,7 @@ fn redirect_effects(cmd: &mut SimpleCommand) {
             RedirectKind::Duplicate | RedirectKind::HereDoc | RedirectKind::HereString => {}
         }
     }
+    cmd.redirects = reds;
 }
 
 pub(crate) fn is_device(path: &str) -> bool {
@@ -1691,8 +1699,12 @@ fn package_manager(cmd: &mut SimpleCommand, p: &str) {
         .args
         .iter()
         .find(|a| !a.starts_with('-'))
-        .cloned()
-        .unwrap_or_default();
+        .map_or("", String::as_str);
+    // Copied only when an effect names it.
+    let sub = match sub {
+        "publish" | "unpublish" | "deprecate" | "dist-tag" => sub.to_owned(),
+        _ => return,
+    };
     if sub == "publish" && !cmd.args.iter().any(|a| a == "--dry-run") {
         push(cmd, EffectKind::Publish, None, &format!("{p} publish"));
         push(
