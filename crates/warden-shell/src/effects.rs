@@ -1001,17 +1001,23 @@ fn remote_copy(cmd: &mut SimpleCommand, operands: &[String], what: &str) {
 }
 
 fn git(cmd: &mut SimpleCommand) {
-    let Some(sub) = cmd.args.first().cloned() else {
-        return;
-    };
-    let rest: Vec<String> = cmd.args[1..].to_vec();
+    // The arguments are lent out while the effects are pushed (nothing below reads
+    // `cmd.args`), instead of copied.
+    let args = std::mem::take(&mut cmd.args);
+    if let Some((sub, rest)) = args.split_first() {
+        git_subcommand(cmd, sub, rest);
+    }
+    cmd.args = args;
+}
+
+fn git_subcommand(cmd: &mut SimpleCommand, sub: &str, rest: &[String]) {
     let vcs = |cmd: &mut SimpleCommand, d: &str| push(cmd, EffectKind::DestructiveVcs, None, d);
-    match sub.as_str() {
+    match sub {
         "push" => {
-            let parsed = opts::parse(&opts::GIT_PUSH, &rest);
-            let remote = parsed.operands.first().cloned();
-            push(cmd, EffectKind::Network, remote.as_deref(), "git push");
-            let refspecs: Vec<String> = parsed.operands.iter().skip(1).cloned().collect();
+            let parsed = opts::parse(&opts::GIT_PUSH, rest);
+            let remote = parsed.operands.first().map(String::as_str);
+            push(cmd, EffectKind::Network, remote, "git push");
+            let refspecs = parsed.operands.get(1..).unwrap_or_default();
             if parsed.has("force") || refspecs.iter().any(|r| r.starts_with('+')) {
                 vcs(cmd, "force push");
             }
@@ -1030,10 +1036,9 @@ fn git(cmd: &mut SimpleCommand) {
                 push(cmd, EffectKind::Network, None, &format!("git {sub}"));
             }
             if sub == "clone" {
-                let parsed = opts::parse(&opts::GIT_GENERIC, &rest);
+                let parsed = opts::parse(&opts::GIT_GENERIC, rest);
                 if let Some(d) = parsed.operands.get(1) {
-                    let d = d.clone();
-                    push(cmd, EffectKind::WritePath, Some(&d), "clone target");
+                    push(cmd, EffectKind::WritePath, Some(d), "clone target");
                 }
             }
             if sub == "pull" {
@@ -1046,21 +1051,21 @@ fn git(cmd: &mut SimpleCommand) {
             }
         }
         "reset" => {
-            let parsed = opts::parse(&opts::GIT_RESET, &rest);
+            let parsed = opts::parse(&opts::GIT_RESET, rest);
             if parsed.has("hard") || parsed.has("merge") || parsed.has("keep") {
                 vcs(cmd, "reset --hard discards uncommitted work");
             }
             push(cmd, EffectKind::WritePath, Some("."), "git reset");
         }
         "clean" => {
-            let parsed = opts::parse(&opts::GIT_CLEAN, &rest);
+            let parsed = opts::parse(&opts::GIT_CLEAN, rest);
             if parsed.has("force") && !parsed.has("dry-run") {
                 vcs(cmd, "clean -f deletes untracked files");
                 deletes(cmd, &[".".to_owned()], "git clean");
             }
         }
         "branch" => {
-            let parsed = opts::parse(&opts::GIT_BRANCH, &rest);
+            let parsed = opts::parse(&opts::GIT_BRANCH, rest);
             if parsed.has("delete") && parsed.has("force") {
                 vcs(cmd, "branch -D deletes unmerged work");
             } else if (parsed.has("move") || parsed.has("copy")) && parsed.has("force") {
@@ -1070,7 +1075,7 @@ fn git(cmd: &mut SimpleCommand) {
             }
         }
         "checkout" | "restore" => {
-            let parsed = opts::parse(&opts::GIT_CHECKOUT, &rest);
+            let parsed = opts::parse(&opts::GIT_CHECKOUT, rest);
             // `git restore --staged` alone only touches the index.
             let staged_only = sub == "restore"
                 && parsed.flags.iter().any(|(f, _)| f == "S" || f == "staged")
@@ -1121,7 +1126,7 @@ fn git(cmd: &mut SimpleCommand) {
                 );
             }
             if sub == "rm" {
-                let parsed = opts::parse(&opts::GIT_GENERIC, &rest);
+                let parsed = opts::parse(&opts::GIT_GENERIC, rest);
                 deletes(cmd, &parsed.operands, "git rm");
             }
             push(cmd, EffectKind::WritePath, Some("."), &format!("git {sub}"));

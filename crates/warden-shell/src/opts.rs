@@ -485,4 +485,57 @@ mod tests {
         let a = p(&HEAD_TAIL, &["-n5", "file"]);
         assert_eq!(a.operands, vec!["file".to_owned()]);
     }
+
+    /// Borrowed and owned words parse alike (the walker passes `&str`, matching `String`).
+    #[test]
+    fn borrowed_words_parse_like_owned_ones() {
+        let words = [
+            "-C",
+            "sub",
+            "-c",
+            "k=v",
+            "--git-dir=x",
+            "push",
+            "-f",
+            "origin",
+            "+main",
+        ];
+        for spec in [&GIT_GLOBAL, &GIT_PUSH, &RM, &SSH, &GENERIC] {
+            assert_eq!(parse(spec, &words[..]), p(spec, &words));
+        }
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// What `walk` relies on to skip parsing git's global options: with a spec whose
+            /// options end at the first operand, a list that starts with an operand parses
+            /// to no flags and every word an operand.
+            #[test]
+            fn a_leading_operand_ends_posix_options(
+                words in prop::collection::vec(
+                    prop_oneof![
+                        prop::sample::select(vec![
+                            "-", "--", "-C", "-c", "--git-dir", "--git-dir=x", "push", "-f",
+                            "x", "", "-rf", "a=b", "-x5",
+                        ])
+                        .prop_map(str::to_owned),
+                        "[-a-z=+:]{0,5}",
+                    ],
+                    0..6,
+                )
+            ) {
+                prop_assume!(words.first().is_some_and(|w| is_operand(w)));
+                for spec in [&GIT_GLOBAL, &SSH] {
+                    prop_assert!(spec.posix_stop);
+                    let parsed = parse(spec, &words);
+                    prop_assert!(parsed.flags.is_empty());
+                    prop_assert!(!parsed.double_dash);
+                    prop_assert_eq!(&parsed.operands, &words);
+                }
+            }
+        }
+    }
 }
