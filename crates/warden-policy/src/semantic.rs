@@ -3,13 +3,14 @@
 
 use crate::bash::CommandRule;
 use crate::engine::{
-    AnalyzedCommand, CommandAnalyzer, CommandPart, CommandView, PackHit, PackSelection,
+    AnalyzedCommand, CommandAnalyzer, CommandPart, CommandTree, CommandView, DeferredTree, PackHit,
+    PackSelection,
 };
 use crate::Decision;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use warden_shell::packs::{self, PackDecision};
-use warden_shell::{EffectKind, PreparedCommand};
+use warden_shell::{EffectKind, PreparedCommand, SimpleCommand, Unresolved};
 
 /// The semantic analyser: a rule `Bash(rm -rf*)` means "rm, recursive and forced" however it
 /// is spelled or wrapped.
@@ -33,10 +34,12 @@ impl CommandAnalyzer for SemanticAnalyzer {
         let mut analysis = warden_shell::analyze(command);
         let mut view = CommandView {
             effects_known: true,
+            parts: Vec::with_capacity(analysis.commands.len()),
             ..CommandView::default()
         };
         for (index, cmd) in analysis.commands.iter().enumerate() {
-            let mut programs = vec![cmd.program.clone()];
+            let mut programs = Vec::with_capacity(1 + cmd.wrappers.len());
+            programs.push(cmd.program.clone());
             programs.extend(
                 cmd.wrappers
                     .iter()
@@ -72,9 +75,9 @@ impl CommandAnalyzer for SemanticAnalyzer {
                         None,
                     ) => {
                         view.other_effects
-                            .push(format!("{effect} on a path warden cannot tell"));
+                            .push(effect_text(effect, " on a path warden cannot tell"));
                     }
-                    _ => view.other_effects.push(effect.to_string()),
+                    _ => view.other_effects.push(effect_text(effect, "")),
                 }
             }
         }
@@ -84,7 +87,9 @@ impl CommandAnalyzer for SemanticAnalyzer {
                 u.reason, u.text
             ));
         }
-        for hit in packs::evaluate(&analysis, &selection(enabled)) {
+        let hits = packs::evaluate(&analysis, &selection(enabled));
+        view.pack_hits.reserve_exact(hits.len());
+        for hit in hits {
             view.pack_hits.push(PackHit {
                 rule_id: hit.rule.to_string(),
                 decision: match hit.decision {
@@ -95,17 +100,21 @@ impl CommandAnalyzer for SemanticAnalyzer {
                 command: hit.text,
             });
         }
-        view.tree = tree(&analysis);
-        // Each command is matched against every candidate rule: prepare it once.
-        let prepared: Arc<[PreparedCommand]> = std::mem::take(&mut analysis.commands)
-            .into_iter()
-            .map(PreparedCommand::new)
-            .collect();
+        // Each command is matched against every candidate rule: prepare it once. The tree for
+        // people is built from the same commands, only when it is read.
+        let shared = Arc::new(Shared {
+            prepared: std::mem::take(&mut analysis.commands)
+                .into_iter()
+                .map(PreparedCommand::new)
+                .collect(),
+            unresolved: std::mem::take(&mut analysis.unresolved),
+        });
+        view.tree = CommandTree::deferred(Arc::clone(&shared) as Arc<dyn DeferredTree>);
         AnalyzedCommand {
             view,
             matcher: Box::new(
                 move |rule: &CommandRule, part: &CommandPart, for_allow: bool| {
-                    let Some(prepared) = prepared.get(part.index) else {
+                    let Some(prepared) = shared.prepared.get(part.index) else {
                         return false;
                     };
                     let cmd = prepared.command();
@@ -128,14 +137,37 @@ impl CommandAnalyzer for SemanticAnalyzer {
     }
 }
 
+/// An analysis, kept for matching and for the tree shown to people.
+struct Shared {
+    prepared: Vec<PreparedCommand>,
+    unresolved: Vec<Unresolved>,
+}
+
+impl DeferredTree for Shared {
+    fn build(&self) -> Value {
+        tree(
+            self.prepared.iter().map(PreparedCommand::command),
+            &self.unresolved,
+        )
+    }
+}
+
+/// An effect as people read it (its `Display`), then `suffix`, in a string allocated once.
+fn effect_text(effect: &warden_shell::Effect, suffix: &str) -> String {
+    use std::fmt::Write as _;
+    let target = effect.target.as_ref().map_or(0, |t| t.len() + 1);
+    let mut text = String::with_capacity(20 + target + effect.detail.len() + 3 + suffix.len());
+    let _ = write!(text, "{effect}");
+    text.push_str(suffix);
+    text
+}
+
 /// The analysis as the verdict shows it:
 /// `{"analyser", "commands": [{"command", "via", "effects"}], "unresolved"}`. Built as values
 /// directly: `json!` would run the serializer over every list (a deep copy).
-fn tree(analysis: &warden_shell::Analysis) -> Value {
+fn tree<'a>(commands: impl Iterator<Item = &'a SimpleCommand>, unresolved: &[Unresolved]) -> Value {
     let strings = |items: Vec<String>| Value::Array(items.into_iter().map(Value::String).collect());
-    let commands = analysis
-        .commands
-        .iter()
+    let commands = commands
         .map(|c| {
             let mut command = Map::new();
             command.insert("command".into(), Value::String(c.text.clone()));
@@ -153,8 +185,7 @@ fn tree(analysis: &warden_shell::Analysis) -> Value {
     top.insert(
         "unresolved".into(),
         strings(
-            analysis
-                .unresolved
+            unresolved
                 .iter()
                 .map(|u| format!("{} ({})", u.reason, u.text))
                 .collect(),
@@ -216,7 +247,40 @@ mod tests {
                 })).collect::<Vec<_>>(),
                 "unresolved": a.unresolved.iter().map(|u| format!("{} ({})", u.reason, u.text)).collect::<Vec<_>>(),
             });
-            assert_eq!(tree(&a), expected, "{command}");
+            assert_eq!(tree(a.commands.iter(), &a.unresolved), expected, "{command}");
+        }
+    }
+
+    /// The tree a verdict carries, built only when read, is the analysis of the command.
+    #[test]
+    fn verdict_tree_is_built_from_the_analysis() {
+        let policy = crate::policy_from_toml(
+            &std::env::temp_dir(),
+            None,
+            "[permissions]\nallow = [\"Bash(npm test*)\"]\n",
+        )
+        .expect("policy compiles");
+        for command in [
+            "npm test -- --watch",
+            "echo 'a b' | sh; git push --force origin main",
+            "eval \"$X\"",
+        ] {
+            let a = warden_shell::analyze(command);
+            let expected = tree(a.commands.iter(), &a.unresolved);
+            let verdict = policy.evaluate(
+                &crate::Action::Exec {
+                    command: command.into(),
+                },
+                &crate::EvalContext::default(),
+            );
+            let analysis = verdict.analysis.expect("a shell command has an analysis");
+            assert_eq!(analysis.to_value(), expected, "{command}");
+            assert_eq!(
+                serde_json::to_value(&analysis).expect("serializes"),
+                expected,
+                "{command}"
+            );
+            assert_eq!(format!("{analysis:?}"), format!("{expected:?}"));
         }
     }
 }
