@@ -208,12 +208,27 @@ impl Walker {
         if self.at_command_limit(ctx) {
             return;
         }
-        let wordv: Vec<Value> = words
-            .map(|w| Value {
-                text: w.to_owned(),
-                literal: true,
-                substitutions: Vec::new(),
-            })
+        let mut words = words;
+        let Some(first) = words.next() else {
+            return;
+        };
+        let program = program_name(first.to_owned());
+        if !handled_by_name(&program) {
+            // What `normalize` does with a program it does not handle by name: emit it as
+            // it is, without building the words' values first.
+            let args: Vec<String> = words.map(str::to_owned).collect();
+            self.emit_args(program, args, Vec::new(), ctx.redirects.clone(), stdin, ctx);
+            return;
+        }
+        // `normalize` takes the program's name of the first word again, which leaves a name
+        // as it is.
+        let value = |text: String| Value {
+            text,
+            literal: true,
+            substitutions: Vec::new(),
+        };
+        let wordv: Vec<Value> = std::iter::once(value(program))
+            .chain(words.map(|w| value(w.to_owned())))
             .collect();
         self.normalize(wordv, Vec::new(), ctx.redirects.clone(), stdin, ctx);
     }
@@ -536,6 +551,9 @@ impl Walker {
                 return out;
             }
             let program = program_name(first.text);
+            if !handled_by_name(&program) {
+                return self.emit(program, rest, assigns, redirects, &stdin, &ctx);
+            }
             match program.as_str() {
                 "command" => {
                     let mut i = 0;
@@ -1144,6 +1162,19 @@ impl Walker {
         ctx: &Ctx,
     ) -> Output {
         let args: Vec<String> = args.into_iter().map(|v| v.text).collect();
+        self.emit_args(program, args, assignments, redirects, stdin, ctx)
+    }
+
+    /// [`Walker::emit`] with the arguments' texts.
+    fn emit_args(
+        &mut self,
+        program: String,
+        args: Vec<String>,
+        assignments: Vec<String>,
+        redirects: Vec<Redirect>,
+        stdin: &Stdin,
+        ctx: &Ctx,
+    ) -> Output {
         // Plain words (the usual case) are written as they are: one allocation in all.
         let mut text =
             String::with_capacity(program.len() + args.iter().map(|a| a.len() + 1).sum::<usize>());
@@ -1182,6 +1213,69 @@ enum Unwrap {
     From(usize),
     Done(Output),
     Emit,
+}
+
+/// The programs [`Walker::normalize`] treats by name (wrappers it unwraps, shells and `eval`
+/// whose code it parses again, programs whose arguments it reads: `ssh`, `find`, `git`);
+/// any other program is emitted as it is. `normalize` asks this before its `match`, so the
+/// list and the match cannot disagree about a program missing here.
+fn handled_by_name(program: &str) -> bool {
+    matches!(
+        program,
+        "command"
+            | "builtin"
+            | "nohup"
+            | "setsid"
+            | "unbuffer"
+            | "busybox"
+            | "catchsegv"
+            | "exec"
+            | "sudo"
+            | "doas"
+            | "nice"
+            | "timeout"
+            | "time"
+            | "stdbuf"
+            | "ionice"
+            | "taskset"
+            | "chroot"
+            | "flock"
+            | "env"
+            | "xargs"
+            | "su"
+            | "runuser"
+            | "pkexec"
+            | "chrt"
+            | "sh"
+            | "bash"
+            | "zsh"
+            | "dash"
+            | "ksh"
+            | "mksh"
+            | "ash"
+            | "fish"
+            | "rbash"
+            | "yash"
+            | "csh"
+            | "tcsh"
+            | "eval"
+            | "watch"
+            | "npx"
+            | "bunx"
+            | "pnpx"
+            | "bundle"
+            | "poetry"
+            | "uv"
+            | "pipenv"
+            | "pdm"
+            | "hatch"
+            | "pnpm"
+            | "yarn"
+            | "dotenv"
+            | "ssh"
+            | "find"
+            | "git"
+    )
 }
 
 fn rest_after_is_interactive(redirects: &[Redirect]) -> bool {
