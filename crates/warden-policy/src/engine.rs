@@ -17,8 +17,8 @@ use crate::config::{discover, load_file, ConfigError, Decision, Layer, LoadedFil
 use crate::paths::{Anchors, PathPattern};
 use crate::rule::{domain_matches, Origin, Rule, RuleList, RuleTarget};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -252,8 +252,9 @@ pub struct CommandPart {
     pub text: String,
     /// The resolved program name.
     pub program: String,
-    /// The program and the wrappers that reached it (`sudo`, `bash`...), for finding rules.
-    pub programs: Vec<String>,
+    /// The programs of the wrappers that reached it (`sudo`, `bash`...), outermost first:
+    /// with `program`, what rules are found by.
+    pub wrappers: Vec<String>,
     /// Index into the analyser's own records, for semantic rule matching.
     pub index: usize,
 }
@@ -261,9 +262,9 @@ pub struct CommandPart {
 /// A built-in pack's finding.
 #[derive(Debug, Clone)]
 pub struct PackHit {
-    pub rule_id: String,
+    pub rule_id: Cow<'static, str>,
     pub decision: Decision,
-    pub reason: String,
+    pub reason: Cow<'static, str>,
     pub command: String,
 }
 
@@ -304,7 +305,7 @@ impl CommandAnalyzer for TextAnalyzer {
             .map(|(index, text)| {
                 let program = text.split_whitespace().next().unwrap_or("").to_string();
                 CommandPart {
-                    programs: vec![program.clone()],
+                    wrappers: Vec::new(),
                     program,
                     text,
                     index,
@@ -745,8 +746,7 @@ impl Policy {
                         _ => false,
                     };
                     if hit {
-                        allowed_by_rule |=
-                            push_rule(rule, &mut reasons, format_args!("fetching {url}"));
+                        allowed_by_rule |= push_rule(rule, &mut reasons, &["fetching ", url]);
                     }
                 }
                 if host.is_none() {
@@ -776,8 +776,7 @@ impl Policy {
                     if let RuleTarget::Mcp { server: s, tool: t } = &rule.target {
                         let full = format!("mcp__{s}__{}", t.as_deref().unwrap_or(""));
                         if s == server && t.as_deref().is_none_or(|t| tool == t || tool == &full) {
-                            allowed_by_rule |=
-                                push_rule(rule, &mut reasons, format_args!("MCP tool {tool}"));
+                            allowed_by_rule |= push_rule(rule, &mut reasons, &["MCP tool ", tool]);
                         }
                     }
                 }
@@ -822,7 +821,7 @@ impl Policy {
         for i in self.indexes(tool) {
             let rule = &self.rules[i];
             if matches!(&rule.target, RuleTarget::WholeTool(t) if t == tool) {
-                allowed |= push_rule(rule, reasons, format_args!("every {tool} call"));
+                allowed |= push_rule(rule, reasons, &["every ", tool, " call"]);
             }
         }
         allowed
@@ -839,7 +838,7 @@ impl Policy {
                 _ => false,
             };
             if hit {
-                allowed |= push_rule(rule, reasons, format_args!("{tool} {}", path.display()));
+                allowed |= push_rule(rule, reasons, &[tool, " ", &path.to_string_lossy()]);
             }
         }
         allowed
@@ -881,14 +880,13 @@ impl Policy {
                 let for_allow = rule.list == RuleList::Allow;
                 let hit = (analyzed.matcher)(cmd, part, for_allow);
                 if hit {
-                    part_allowed |=
-                        push_rule(rule, reasons, format_args!("command `{}`", part.text));
+                    part_allowed |= push_rule(rule, reasons, &["command `", &part.text, "`"]);
                 }
             }
             for &i in bash_rules {
                 let rule = &self.rules[i];
                 if matches!(&rule.target, RuleTarget::WholeTool(_)) {
-                    part_allowed |= push_rule(rule, reasons, format_args!("every Bash command"));
+                    part_allowed |= push_rule(rule, reasons, &["every Bash command"]);
                 }
             }
             every_part_allowed &= part_allowed;
@@ -904,7 +902,7 @@ impl Policy {
                 kind: ReasonKind::Pack,
                 decision: hit.decision,
                 message,
-                rule: Some(hit.rule_id),
+                rule: Some(hit.rule_id.into_owned()),
                 origin: None,
                 soft,
             });
@@ -981,8 +979,8 @@ impl Policy {
         (every_part_allowed, std::mem::take(&mut analyzed.view.tree))
     }
 
-    /// The command rules that may match a part: those indexed by its program or by a
-    /// wrapper that reached it, and those about any program, each once, in rule order.
+    /// The command rules that may match a part: those indexed by its program or by the
+    /// program of a wrapper that reached it, and those about any program, each once, in rule order.
     /// Each index list is in rule order already, so a single list is used as it is; only
     /// several lists are merged (into `merged`).
     fn command_candidates<'a>(
@@ -990,9 +988,8 @@ impl Policy {
         part: &CommandPart,
         merged: &'a mut Vec<usize>,
     ) -> &'a [usize] {
-        let mut lists = part
-            .programs
-            .iter()
+        let mut lists = std::iter::once(&part.program)
+            .chain(&part.wrappers)
             .filter_map(|p| self.command_rules_by_program.get(p))
             .map(Vec::as_slice)
             .chain(std::iter::once(self.command_rules_any.as_slice()))
@@ -1016,8 +1013,9 @@ impl Policy {
     }
 }
 
-/// Record a matched rule; returns true when it is an allow rule.
-fn push_rule(rule: &Rule, reasons: &mut Vec<Reason>, what: std::fmt::Arguments<'_>) -> bool {
+/// Record a matched rule; returns true when it is an allow rule. The message is `what` (its
+/// pieces joined), the verb and the rule.
+fn push_rule(rule: &Rule, reasons: &mut Vec<Reason>, what: &[&str]) -> bool {
     let decision = match rule.list {
         RuleList::Deny => Decision::Deny,
         RuleList::Ask => Decision::Ask,
@@ -1028,8 +1026,21 @@ fn push_rule(rule: &Rule, reasons: &mut Vec<Reason>, what: std::fmt::Arguments<'
         RuleList::Ask => "needs approval",
         RuleList::Allow => "allowed",
     };
-    let mut message = String::with_capacity(64 + rule.text.len());
-    let _ = write!(message, "{what} {verb} by rule {}", rule.text);
+    const BY_RULE: &str = " by rule ";
+    let mut message = String::with_capacity(
+        what.iter().map(|w| w.len()).sum::<usize>()
+            + 1
+            + verb.len()
+            + BY_RULE.len()
+            + rule.text.len(),
+    );
+    for piece in what {
+        message.push_str(piece);
+    }
+    message.push(' ');
+    message.push_str(verb);
+    message.push_str(BY_RULE);
+    message.push_str(&rule.text);
     reasons.push(Reason::from_rule(rule, decision, message));
     rule.list == RuleList::Allow
 }
@@ -1146,13 +1157,12 @@ allow = ["Bash(npm test*)", "Bash(*--help)"]
                 let part = CommandPart {
                     text: list.join(" "),
                     program: list.first().copied().unwrap_or("").to_owned(),
-                    programs: list.iter().map(|p| (*p).to_owned()).collect(),
+                    wrappers: list.iter().skip(1).map(|p| (*p).to_owned()).collect(),
                     index: 0,
                 };
-                let mut expected: Vec<usize> = part
-                    .programs
+                let mut expected: Vec<usize> = list
                     .iter()
-                    .filter_map(|p| policy.command_rules_by_program.get(p))
+                    .filter_map(|p| policy.command_rules_by_program.get(*p))
                     .flatten()
                     .chain(policy.command_rules_any.iter())
                     .copied()

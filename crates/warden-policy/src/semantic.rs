@@ -38,22 +38,20 @@ impl CommandAnalyzer for SemanticAnalyzer {
             ..CommandView::default()
         };
         for (index, cmd) in analysis.commands.iter().enumerate() {
-            let mut programs = Vec::with_capacity(1 + cmd.wrappers.len());
-            programs.push(cmd.program.clone());
-            programs.extend(
-                cmd.wrappers
-                    .iter()
-                    .filter_map(|w| w.split_whitespace().next())
-                    .map(str::to_string),
-            );
+            let wrappers = cmd
+                .wrappers
+                .iter()
+                .filter_map(|w| w.split_whitespace().next())
+                .map(str::to_string)
+                .collect();
             view.parts.push(CommandPart {
                 text: cmd.text.clone(),
                 program: cmd.program.clone(),
-                programs,
+                wrappers,
                 index,
             });
             view.effects_known &= cmd.known_program;
-            if SCRIPT_RUNNERS.contains(&cmd.program.as_str()) {
+            if is_script_runner(&cmd.program) {
                 view.other_effects.push(format!(
                     "`{}` runs project code warden cannot see",
                     cmd.text
@@ -91,12 +89,12 @@ impl CommandAnalyzer for SemanticAnalyzer {
         view.pack_hits.reserve_exact(hits.len());
         for hit in hits {
             view.pack_hits.push(PackHit {
-                rule_id: hit.rule.to_string(),
+                rule_id: hit.rule.into(),
                 decision: match hit.decision {
                     PackDecision::Deny => Decision::Deny,
                     PackDecision::Ask => Decision::Ask,
                 },
-                reason: hit.reason.to_string(),
+                reason: hit.reason.into(),
                 command: hit.text,
             });
         }
@@ -154,10 +152,21 @@ impl DeferredTree for Shared {
 
 /// An effect as people read it (its `Display`), then `suffix`, in a string allocated once.
 fn effect_text(effect: &warden_shell::Effect, suffix: &str) -> String {
-    use std::fmt::Write as _;
-    let target = effect.target.as_ref().map_or(0, |t| t.len() + 1);
-    let mut text = String::with_capacity(20 + target + effect.detail.len() + 3 + suffix.len());
-    let _ = write!(text, "{effect}");
+    let kind = effect.kind.name();
+    let target = effect.target.as_deref();
+    let mut text = String::with_capacity(
+        kind.len() + target.map_or(0, |t| t.len() + 1) + effect.detail.len() + 3 + suffix.len(),
+    );
+    text.push_str(kind);
+    if let Some(t) = target {
+        text.push(' ');
+        text.push_str(t);
+    }
+    if !effect.detail.is_empty() {
+        text.push_str(" (");
+        text.push_str(&effect.detail);
+        text.push(')');
+    }
     text.push_str(suffix);
     text
 }
@@ -217,12 +226,52 @@ fn only_reads(cmd: &warden_shell::SimpleCommand) -> bool {
 
 /// Programs that run code the analyser cannot see (project scripts, build files, test
 /// suites): known to the shell analyser, but never "safe by their effects".
-const SCRIPT_RUNNERS: &[&str] = &[
-    "npm", "npx", "yarn", "pnpm", "bun", "bunx", "deno", "node", "make", "cmake", "ninja", "just",
-    "task", "cargo", "go", "mvn", "gradle", "gradlew", "ant", "pip", "pip3", "python", "python3",
-    "uv", "poetry", "pytest", "tox", "nox", "ruby", "rake", "bundle", "perl", "php", "composer",
-    "dotnet", "swift", "jest", "vitest", "tsc", "docker", "podman",
-];
+fn is_script_runner(program: &str) -> bool {
+    matches!(
+        program,
+        "npm"
+            | "npx"
+            | "yarn"
+            | "pnpm"
+            | "bun"
+            | "bunx"
+            | "deno"
+            | "node"
+            | "make"
+            | "cmake"
+            | "ninja"
+            | "just"
+            | "task"
+            | "cargo"
+            | "go"
+            | "mvn"
+            | "gradle"
+            | "gradlew"
+            | "ant"
+            | "pip"
+            | "pip3"
+            | "python"
+            | "python3"
+            | "uv"
+            | "poetry"
+            | "pytest"
+            | "tox"
+            | "nox"
+            | "ruby"
+            | "rake"
+            | "bundle"
+            | "perl"
+            | "php"
+            | "composer"
+            | "dotnet"
+            | "swift"
+            | "jest"
+            | "vitest"
+            | "tsc"
+            | "docker"
+            | "podman"
+    )
+}
 
 #[cfg(test)]
 mod tests {
