@@ -2,6 +2,7 @@
 
 use crate::model::{Effect, EffectKind, RedirectKind, SimpleCommand};
 use crate::opts::{self, Parsed};
+use std::borrow::Cow;
 
 /// Programs that download data from the network to stdout.
 pub(crate) fn is_downloader(p: &str) -> bool {
@@ -70,7 +71,12 @@ pub(crate) fn literal_output(cmd: &SimpleCommand) -> Option<String> {
     }
 }
 
-fn push(cmd: &mut SimpleCommand, kind: EffectKind, target: Option<&str>, detail: &str) {
+fn push(
+    cmd: &mut SimpleCommand,
+    kind: EffectKind,
+    target: Option<&str>,
+    detail: impl Into<Cow<'static, str>>,
+) {
     cmd.effects.push(Effect::new(kind, target, detail));
 }
 
@@ -85,14 +91,14 @@ fn reads(cmd: &mut SimpleCommand, paths: &[String]) {
 fn writes(cmd: &mut SimpleCommand, paths: &[String], detail: &str) {
     for p in paths {
         if p != "-" {
-            push(cmd, EffectKind::WritePath, Some(p), detail);
+            push(cmd, EffectKind::WritePath, Some(p), detail.to_owned());
         }
     }
 }
 
 fn deletes(cmd: &mut SimpleCommand, paths: &[String], detail: &str) {
     for p in paths {
-        push(cmd, EffectKind::DeletePath, Some(p), detail);
+        push(cmd, EffectKind::DeletePath, Some(p), detail.to_owned());
     }
 }
 
@@ -412,7 +418,7 @@ fn classify_program(cmd: &mut SimpleCommand, p: &str) {
         "nc" | "ncat" | "netcat" | "socat" | "telnet" | "ftp" | "sftp" | "mosh" => {
             let parsed = parse(&opts::NC, cmd);
             let host = parsed.operands.first().cloned();
-            push(cmd, EffectKind::Network, host.as_deref(), p);
+            push(cmd, EffectKind::Network, host.as_deref(), p.to_owned());
             if parsed.has("e") || parsed.has("c") {
                 push(
                     cmd,
@@ -476,7 +482,7 @@ fn classify_program(cmd: &mut SimpleCommand, p: &str) {
                     "redis FLUSHALL/FLUSHDB",
                 );
             }
-            push(cmd, EffectKind::Network, None, p);
+            push(cmd, EffectKind::Network, None, p.to_owned());
         }
         "mongo" | "mongosh" => {
             if cmd.texts().any(|t| {
@@ -489,7 +495,7 @@ fn classify_program(cmd: &mut SimpleCommand, p: &str) {
                     "drops a MongoDB collection or database",
                 );
             }
-            push(cmd, EffectKind::Network, None, p);
+            push(cmd, EffectKind::Network, None, p.to_owned());
         }
         "rails" | "rake" => rails(cmd),
         "prisma" => prisma(cmd),
@@ -632,7 +638,7 @@ fn classify_program(cmd: &mut SimpleCommand, p: &str) {
                     cmd,
                     EffectKind::Publish,
                     None,
-                    &format!("{p} publishes a package"),
+                    format!("{p} publishes a package"),
                 );
                 push(cmd, EffectKind::Network, None, "package registry");
             }
@@ -645,7 +651,7 @@ fn classify_program(cmd: &mut SimpleCommand, p: &str) {
                 cmd,
                 EffectKind::Privilege,
                 None,
-                &format!("{p}: system administration"),
+                format!("{p}: system administration"),
             );
         }
         "shutdown" | "reboot" | "poweroff" | "halt" | "init" | "telinit" => {
@@ -772,7 +778,7 @@ fn chmod(cmd: &mut SimpleCommand, p: &str) {
                 cmd,
                 EffectKind::Privilege,
                 Some(&o),
-                &format!("{p} on a system path"),
+                format!("{p} on a system path"),
             );
         }
         if recursive && (o == "/" || o == "~" || o == "$HOME") {
@@ -780,7 +786,7 @@ fn chmod(cmd: &mut SimpleCommand, p: &str) {
                 cmd,
                 EffectKind::DestructiveData,
                 Some(&o),
-                &format!("recursive {p} of the whole tree"),
+                format!("recursive {p} of the whole tree"),
             );
         }
     }
@@ -906,10 +912,10 @@ fn downloader(cmd: &mut SimpleCommand, p: &str) {
         .map(|u| host_of(u))
         .collect();
     if hosts.is_empty() {
-        push(cmd, EffectKind::Network, None, p);
+        push(cmd, EffectKind::Network, None, p.to_owned());
     }
     for h in hosts {
-        push(cmd, EffectKind::Network, Some(&h), p);
+        push(cmd, EffectKind::Network, Some(&h), p.to_owned());
     }
     for name in ["output", "output-document"] {
         if let Some(o) = parsed.value(name) {
@@ -991,11 +997,11 @@ fn remote_copy(cmd: &mut SimpleCommand, operands: &[String], what: &str) {
             } else {
                 host_of(o.split(':').next().unwrap_or(o))
             };
-            push(cmd, EffectKind::Network, Some(&host), what);
+            push(cmd, EffectKind::Network, Some(&host), what.to_owned());
         } else if last {
-            push(cmd, EffectKind::WritePath, Some(o), what);
+            push(cmd, EffectKind::WritePath, Some(o), what.to_owned());
         } else {
-            push(cmd, EffectKind::ReadPath, Some(o), what);
+            push(cmd, EffectKind::ReadPath, Some(o), what.to_owned());
         }
     }
 }
@@ -1010,8 +1016,11 @@ fn git(cmd: &mut SimpleCommand) {
     cmd.args = args;
 }
 
+fn vcs(cmd: &mut SimpleCommand, detail: impl Into<Cow<'static, str>>) {
+    push(cmd, EffectKind::DestructiveVcs, None, detail);
+}
+
 fn git_subcommand(cmd: &mut SimpleCommand, sub: &str, rest: &[String]) {
-    let vcs = |cmd: &mut SimpleCommand, d: &str| push(cmd, EffectKind::DestructiveVcs, None, d);
     match sub {
         "push" => {
             let parsed = opts::parse(&opts::GIT_PUSH, rest);
@@ -1033,7 +1042,7 @@ fn git_subcommand(cmd: &mut SimpleCommand, sub: &str, rest: &[String]) {
         }
         "fetch" | "pull" | "clone" | "ls-remote" | "remote" | "submodule" => {
             if sub != "remote" || rest.first().is_some_and(|r| r == "update" || r == "prune") {
-                push(cmd, EffectKind::Network, None, &format!("git {sub}"));
+                push(cmd, EffectKind::Network, None, format!("git {sub}"));
             }
             if sub == "clone" {
                 let parsed = opts::parse(&opts::GIT_GENERIC, rest);
@@ -1093,9 +1102,9 @@ fn git_subcommand(cmd: &mut SimpleCommand, sub: &str, rest: &[String]) {
                     && parsed.operands.iter().any(|o| o == "." || o == ":/"))
                 || (sub == "checkout" && parsed.has("force"));
             if discards {
-                vcs(cmd, &format!("{sub} discards uncommitted changes"));
+                vcs(cmd, format!("{sub} discards uncommitted changes"));
             }
-            push(cmd, EffectKind::WritePath, Some("."), &format!("git {sub}"));
+            push(cmd, EffectKind::WritePath, Some("."), format!("git {sub}"));
         }
         "stash" => match rest.first().map(String::as_str) {
             Some("clear") => vcs(cmd, "stash clear deletes every stash"),
@@ -1129,7 +1138,7 @@ fn git_subcommand(cmd: &mut SimpleCommand, sub: &str, rest: &[String]) {
                 let parsed = opts::parse(&opts::GIT_GENERIC, rest);
                 deletes(cmd, &parsed.operands, "git rm");
             }
-            push(cmd, EffectKind::WritePath, Some("."), &format!("git {sub}"));
+            push(cmd, EffectKind::WritePath, Some("."), format!("git {sub}"));
         }
         _ => {}
     }
@@ -1169,7 +1178,7 @@ fn sql_client(cmd: &mut SimpleCommand, p: &str) {
             cmd,
             EffectKind::DestructiveData,
             None,
-            &format!("{h} reaching {p}"),
+            format!("{h} reaching {p}"),
         );
     }
     if matches!(
@@ -1254,14 +1263,14 @@ fn rails(cmd: &mut SimpleCommand) {
                 cmd,
                 EffectKind::DestructiveData,
                 None,
-                &format!("rails {a} drops or reloads the database"),
+                format!("rails {a} drops or reloads the database"),
             );
         } else if a.starts_with("db:migrate")
             || a == "db:rollback"
             || a == "db:setup"
             || a == "db:seed"
         {
-            push(cmd, EffectKind::Migration, None, &format!("rails {a}"));
+            push(cmd, EffectKind::Migration, None, format!("rails {a}"));
         }
     }
 }
@@ -1283,7 +1292,7 @@ fn django(cmd: &mut SimpleCommand, start: usize) {
                 cmd,
                 EffectKind::DestructiveData,
                 None,
-                &format!("django {sub} deletes database data"),
+                format!("django {sub} deletes database data"),
             );
         }
         "migrate" => {
@@ -1365,7 +1374,7 @@ fn interpreter(cmd: &mut SimpleCommand, p: &str) -> bool {
                 cmd,
                 EffectKind::DynamicCode,
                 None,
-                &format!("{p} {a} runs inline code"),
+                format!("{p} {a} runs inline code"),
             );
             let _ = code;
             return true;
@@ -1390,7 +1399,7 @@ fn interpreter(cmd: &mut SimpleCommand, p: &str) -> bool {
             Some(f) => format!("{p} runs code piped from {f}"),
             None => format!("{p} runs code from a heredoc"),
         };
-        push(cmd, EffectKind::DynamicCode, from.as_deref(), &detail);
+        push(cmd, EffectKind::DynamicCode, from.as_deref(), detail);
     }
     false
 }
@@ -1422,7 +1431,7 @@ fn terraform(cmd: &mut SimpleCommand) {
                 cmd,
                 EffectKind::Infrastructure,
                 None,
-                &format!("delete: terraform state {second}"),
+                format!("delete: terraform state {second}"),
             );
         }
         "workspace" if second == "delete" => push(
@@ -1436,7 +1445,7 @@ fn terraform(cmd: &mut SimpleCommand) {
                 cmd,
                 EffectKind::Infrastructure,
                 None,
-                &format!("change: terraform {sub}"),
+                format!("change: terraform {sub}"),
             );
         }
         _ => {}
@@ -1457,7 +1466,7 @@ fn kubectl(cmd: &mut SimpleCommand) {
             cmd,
             EffectKind::Infrastructure,
             None,
-            &format!("change: kubectl {sub}"),
+            format!("change: kubectl {sub}"),
         ),
         "apply" | "create" | "replace" | "patch" | "edit" | "scale" | "rollout" | "set"
         | "label" | "annotate" | "expose" | "run" | "autoscale" => {
@@ -1468,10 +1477,10 @@ fn kubectl(cmd: &mut SimpleCommand) {
             } else {
                 format!("change: kubectl {sub}")
             };
-            push(cmd, EffectKind::Infrastructure, None, &d);
+            push(cmd, EffectKind::Infrastructure, None, d);
         }
         "exec" | "cp" | "port-forward" | "attach" | "debug" => {
-            push(cmd, EffectKind::Network, None, &format!("kubectl {sub}"))
+            push(cmd, EffectKind::Network, None, format!("kubectl {sub}"))
         }
         _ => {}
     }
@@ -1491,7 +1500,7 @@ fn helm(cmd: &mut SimpleCommand) {
             cmd,
             EffectKind::Infrastructure,
             None,
-            &format!("change: helm {sub}"),
+            format!("change: helm {sub}"),
         ),
         _ => {}
     }
@@ -1541,7 +1550,7 @@ fn cloud(cmd: &mut SimpleCommand, p: &str) {
                 cmd,
                 EffectKind::Infrastructure,
                 ops.get(2).map(String::as_str),
-                &format!("delete: gh {} delete", ops[0]),
+                format!("delete: gh {} delete", ops[0]),
             );
         }
         push(cmd, EffectKind::Network, Some("github.com"), "gh");
@@ -1603,7 +1612,7 @@ fn cloud(cmd: &mut SimpleCommand, p: &str) {
             cmd,
             EffectKind::Infrastructure,
             None,
-            &format!("change: {p} {} (deletes one item)", words.join(" ")),
+            format!("change: {p} {} (deletes one item)", words.join(" ")),
         );
     }
     if let Some(v) = verb {
@@ -1617,19 +1626,19 @@ fn cloud(cmd: &mut SimpleCommand, p: &str) {
                 ops.iter().take(4).cloned().collect::<Vec<_>>().join(" ")
             )
         };
-        push(cmd, EffectKind::Infrastructure, None, &d);
+        push(cmd, EffectKind::Infrastructure, None, d);
     } else if !ops.is_empty() && !ops.iter().any(|o| read_only(o)) {
         push(
             cmd,
             EffectKind::Infrastructure,
             None,
-            &format!(
+            format!(
                 "change: {p} {}",
                 ops.iter().take(3).cloned().collect::<Vec<_>>().join(" ")
             ),
         );
     }
-    push(cmd, EffectKind::Network, None, p);
+    push(cmd, EffectKind::Network, None, p.to_owned());
 }
 
 fn docker(cmd: &mut SimpleCommand, p: &str) {
@@ -1642,13 +1651,13 @@ fn docker(cmd: &mut SimpleCommand, p: &str) {
             cmd,
             EffectKind::Infrastructure,
             None,
-            &format!("delete: {p} system prune"),
+            format!("delete: {p} system prune"),
         ),
         ("volume", "prune" | "rm") => push(
             cmd,
             EffectKind::Infrastructure,
             None,
-            &format!("delete: {p} volume {second} destroys volume data"),
+            format!("delete: {p} volume {second} destroys volume data"),
         ),
         ("compose", _) => {
             let rest: Vec<String> = cmd
@@ -1711,12 +1720,12 @@ fn package_manager(cmd: &mut SimpleCommand, p: &str) {
         _ => return,
     };
     if sub == "publish" && !cmd.args.iter().any(|a| a == "--dry-run") {
-        push(cmd, EffectKind::Publish, None, &format!("{p} publish"));
+        push(cmd, EffectKind::Publish, None, format!("{p} publish"));
         push(
             cmd,
             EffectKind::Network,
             Some("registry.npmjs.org"),
-            &format!("{p} publish"),
+            format!("{p} publish"),
         );
     } else if sub == "unpublish"
         || sub == "deprecate"
@@ -1726,7 +1735,7 @@ fn package_manager(cmd: &mut SimpleCommand, p: &str) {
             cmd,
             EffectKind::Publish,
             None,
-            &format!("{p} {sub} changes a published package"),
+            format!("{p} {sub} changes a published package"),
         );
     }
 }

@@ -1,6 +1,7 @@
 //! The data the analyser hands out: commands, redirections, effects, unresolved parts.
 
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// Everything the analyser learned about one command line.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -135,11 +136,15 @@ pub struct Effect {
     /// The path or host it applies to, when there is one.
     pub target: Option<String>,
     /// A short explanation (`force push`, `DROP TABLE reaching psql`).
-    pub detail: String,
+    pub detail: Cow<'static, str>,
 }
 
 impl Effect {
-    pub(crate) fn new(kind: EffectKind, target: Option<&str>, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        kind: EffectKind,
+        target: Option<&str>,
+        detail: impl Into<Cow<'static, str>>,
+    ) -> Self {
         Effect {
             kind,
             target: target.map(str::to_owned),
