@@ -52,15 +52,11 @@ impl CommandAnalyzer for SemanticAnalyzer {
             });
             view.effects_known &= cmd.known_program;
             if is_script_runner(&cmd.program) {
-                view.other_effects.push(format!(
-                    "`{}` runs project code warden cannot see",
-                    cmd.text
-                ));
+                view.other_effects
+                    .push(quoted(&cmd.text, " runs project code warden cannot see"));
             } else if !cmd.known_program {
-                view.other_effects.push(format!(
-                    "`{}` is a program warden does not know",
-                    cmd.program
-                ));
+                view.other_effects
+                    .push(quoted(&cmd.program, " is a program warden does not know"));
             }
             for effect in &cmd.effects {
                 match (effect.kind, &effect.target) {
@@ -148,6 +144,16 @@ impl DeferredTree for Shared {
             &self.unresolved,
         )
     }
+}
+
+/// `` `what` `` then `rest`, in a string allocated once.
+fn quoted(what: &str, rest: &str) -> String {
+    let mut text = String::with_capacity(what.len() + 2 + rest.len());
+    text.push('`');
+    text.push_str(what);
+    text.push('`');
+    text.push_str(rest);
+    text
 }
 
 /// An effect as people read it (its `Display`), then `suffix`, in a string allocated once.
