@@ -121,17 +121,18 @@ impl Walker {
             );
             return;
         }
-        if bracket_depth(src) > MAX_NESTING {
-            self.unresolved("brackets nested too deeply", src, ctx);
-            return;
-        }
         if self.fast {
             if let Some(words) = plain_words(src) {
                 // What the parser would give: one list, one pipeline, one simple command
-                // whose words are the plain words themselves (see `plain_words`).
-                self.plain_command(words, ctx, stdin);
+                // whose words are the plain words themselves (see `plain_words`). Plain
+                // words hold no brackets, so the nesting limit below cannot apply.
+                self.plain_command(src, words, ctx, stdin);
                 return;
             }
+        }
+        if bracket_depth(src) > MAX_NESTING {
+            self.unresolved("brackets nested too deeply", src, ctx);
+            return;
         }
         let mut parser =
             brush_parser::Parser::new(std::io::BufReader::new(src.as_bytes()), &self.opts);
@@ -201,6 +202,7 @@ impl Walker {
     /// one simple command made of plain words, no assignment prefix and no redirection.
     fn plain_command<'s>(
         &mut self,
+        src: &'s str,
         words: impl Iterator<Item = &'s str>,
         ctx: &Ctx,
         stdin: &Stdin,
@@ -217,7 +219,26 @@ impl Walker {
             // What `normalize` does with a program it does not handle by name: emit it as
             // it is, without building the words' values first.
             let args: Vec<String> = words.map(str::to_owned).collect();
-            self.emit_args(program, args, Vec::new(), ctx.redirects.clone(), stdin, ctx);
+            // Plain words need no quoting (their alphabet is inside `quote`'s), and they are
+            // separated by single spaces: the text is the source with the program's name.
+            let mut text = String::with_capacity(program.len() + src.len() - first.len());
+            text.push_str(&program);
+            text.push_str(&src[first.len()..]);
+            self.emit_text(
+                program,
+                args,
+                text,
+                Vec::new(),
+                ctx.redirects.clone(),
+                stdin,
+                ctx,
+            );
+            return;
+        }
+        if program == "git" {
+            // What `normalize` does with `git`, without the words' values.
+            let args = words.map(str::to_owned).collect();
+            self.git(program, args, Vec::new(), ctx.redirects.clone(), stdin, ctx);
             return;
         }
         // `normalize` takes the program's name of the first word again, which leaves a name
@@ -703,7 +724,10 @@ impl Walker {
                 }
                 "ssh" => return self.ssh(program, rest, assigns, redirects, &stdin, &ctx),
                 "find" => return self.find(program, rest, assigns, redirects, &stdin, &ctx),
-                "git" => return self.git(program, rest, assigns, redirects, &stdin, &ctx),
+                "git" => {
+                    let args = rest.into_iter().map(|v| v.text).collect();
+                    return self.git(program, args, assigns, redirects, &stdin, &ctx);
+                }
                 _ => return self.emit(program, rest, assigns, redirects, &stdin, &ctx),
             }
         }
@@ -1090,10 +1114,11 @@ impl Walker {
         out
     }
 
+    /// `git` with its arguments' texts (git's own options are all it reads).
     fn git(
         &mut self,
         program: String,
-        rest: Vec<Value>,
+        rest: Vec<String>,
         assigns: Vec<String>,
         redirects: Vec<Redirect>,
         stdin: &Stdin,
@@ -1102,12 +1127,11 @@ impl Walker {
         let mut rest = rest;
         // Global options end at the first operand (the subcommand): when the first word is
         // one, there are none, and nothing needs parsing.
-        let (start, flags) = if rest.first().is_none_or(|a| opts::is_operand(&a.text)) {
+        let (start, flags) = if rest.first().is_none_or(|a| opts::is_operand(a)) {
             (0, Vec::new())
         } else {
-            let texts: Vec<&str> = rest.iter().map(|v| v.text.as_str()).collect();
-            let parsed = opts::parse(&opts::GIT_GLOBAL, &texts);
-            (texts.len() - parsed.operands.len(), parsed.flags)
+            let parsed = opts::parse(&opts::GIT_GLOBAL, &rest);
+            (rest.len() - parsed.operands.len(), parsed.flags)
         };
         let mut extra = Vec::new();
         for (flag, value) in &flags {
@@ -1144,7 +1168,7 @@ impl Walker {
             }
         }
         rest.drain(..start);
-        let out = self.emit(program, rest, assigns, redirects, stdin, ctx);
+        let out = self.emit_args(program, rest, assigns, redirects, stdin, ctx);
         if let Some(c) = self.out.commands.last_mut() {
             c.effects.extend(extra);
         }
@@ -1183,6 +1207,21 @@ impl Walker {
             text.push(' ');
             words::quote_into(&mut text, a);
         }
+        self.emit_text(program, args, text, assignments, redirects, stdin, ctx)
+    }
+
+    /// [`Walker::emit_args`] with the normalised text written already.
+    #[allow(clippy::too_many_arguments)]
+    fn emit_text(
+        &mut self,
+        program: String,
+        args: Vec<String>,
+        text: String,
+        assignments: Vec<String>,
+        redirects: Vec<Redirect>,
+        stdin: &Stdin,
+        ctx: &Ctx,
+    ) -> Output {
         let mut cmd = SimpleCommand {
             program,
             args,
@@ -1380,4 +1419,30 @@ fn bracket_depth(src: &str) -> usize {
         }
     }
     max
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path writes a plain command's text without quoting: every word `plain_words`
+    /// accepts (in any position, a program's name too) is one `quote` leaves as it is.
+    #[test]
+    fn plain_words_need_no_quoting() {
+        for b in 0u8..128 {
+            let c = char::from(b);
+            for word in [
+                format!("{c}"),
+                format!("a{c}"),
+                format!("{c}a"),
+                format!("/{c}"),
+            ] {
+                if plain_words(&format!("x {word}")).is_some() {
+                    assert_eq!(words::quote(&word), word, "{word:?}");
+                    let name = program_name(word.clone());
+                    assert_eq!(words::quote(&name), name, "{name:?}");
+                }
+            }
+        }
+    }
 }
