@@ -1023,20 +1023,25 @@ fn vcs(cmd: &mut SimpleCommand, detail: impl Into<Cow<'static, str>>) {
 fn git_subcommand(cmd: &mut SimpleCommand, sub: &str, rest: &[String]) {
     match sub {
         "push" => {
-            let parsed = opts::parse(&opts::GIT_PUSH, rest);
-            let remote = parsed.operands.first().map(String::as_str);
+            // Arguments that are all operands parse to themselves and no flags: they are
+            // read as they are.
+            let parsed = (!rest.iter().all(|a| opts::is_operand(a)))
+                .then(|| opts::parse(&opts::GIT_PUSH, rest));
+            let operands = parsed.as_ref().map_or(rest, |p| &p.operands[..]);
+            let has = |flag: &str| parsed.as_ref().is_some_and(|p| p.has(flag));
+            let remote = operands.first().map(String::as_str);
             push(cmd, EffectKind::Network, remote, "git push");
-            let refspecs = parsed.operands.get(1..).unwrap_or_default();
-            if parsed.has("force") || refspecs.iter().any(|r| r.starts_with('+')) {
+            let refspecs = operands.get(1..).unwrap_or_default();
+            if has("force") || refspecs.iter().any(|r| r.starts_with('+')) {
                 vcs(cmd, "force push");
             }
-            if parsed.has("delete") || refspecs.iter().any(|r| r.starts_with(':') && r.len() > 1) {
+            if has("delete") || refspecs.iter().any(|r| r.starts_with(':') && r.len() > 1) {
                 vcs(cmd, "deletes a remote branch");
             }
-            if parsed.has("mirror") {
+            if has("mirror") {
                 vcs(cmd, "mirror push overwrites every remote ref");
             }
-            if parsed.has("prune") {
+            if has("prune") {
                 vcs(cmd, "push --prune deletes remote branches");
             }
         }
