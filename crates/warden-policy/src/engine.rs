@@ -275,7 +275,21 @@ pub trait CommandAnalyzer: Send + Sync {
 }
 
 /// Whether a rule matches one part of an analysed command; the flag is true for allow rules.
-pub type RuleMatcher = Box<dyn Fn(&CommandRule, &CommandPart, bool) -> bool + Send + Sync>;
+/// Any `Fn(&CommandRule, &CommandPart, bool) -> bool` is one.
+pub trait MatchRule: Send + Sync {
+    /// Whether `rule` matches `part`; `for_allow` is true for allow rules.
+    fn matches(&self, rule: &CommandRule, part: &CommandPart, for_allow: bool) -> bool;
+}
+
+impl<F: Fn(&CommandRule, &CommandPart, bool) -> bool + Send + Sync> MatchRule for F {
+    fn matches(&self, rule: &CommandRule, part: &CommandPart, for_allow: bool) -> bool {
+        self(rule, part, for_allow)
+    }
+}
+
+/// A rule matcher bound to an analysed command. Shared, so that an analyser can hand out the
+/// record it keeps of the command itself (no separate allocation).
+pub type RuleMatcher = Arc<dyn MatchRule>;
 
 /// An analysed command: the view the engine reads plus a matcher bound to it.
 pub struct AnalyzedCommand {
@@ -321,7 +335,9 @@ impl CommandAnalyzer for TextAnalyzer {
                 tree,
                 ..CommandView::default()
             },
-            matcher: Box::new(|rule, part, _| rule.matches_text(&part.text)),
+            matcher: Arc::new(|rule: &CommandRule, part: &CommandPart, _: bool| {
+                rule.matches_text(&part.text)
+            }),
         }
     }
 }
@@ -878,7 +894,7 @@ impl Policy {
                     continue;
                 };
                 let for_allow = rule.list == RuleList::Allow;
-                let hit = (analyzed.matcher)(cmd, part, for_allow);
+                let hit = analyzed.matcher.matches(cmd, part, for_allow);
                 if hit {
                     part_allowed |= push_rule(rule, reasons, &["command `", &part.text, "`"]);
                 }
@@ -1116,6 +1132,32 @@ pub fn policy_from_toml(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Claude Code's text matching, through the matcher a closure gives.
+    #[test]
+    fn text_analyzer_matches_each_part_by_text() {
+        let policy = policy_from_toml(
+            &std::env::temp_dir(),
+            None,
+            "[permissions]\ndeny = [\"Bash(rm -rf*)\"]\nallow = [\"Bash(npm test*)\"]\n",
+        )
+        .expect("policy compiles")
+        .with_analyzer(Box::new(TextAnalyzer));
+        let decide = |command: &str| {
+            policy
+                .evaluate(
+                    &Action::Exec {
+                        command: command.into(),
+                    },
+                    &EvalContext::default(),
+                )
+                .decision
+        };
+        assert_eq!(decide("npm test -- --watch"), Decision::Allow);
+        assert_eq!(decide("npm test && rm -rf /"), Decision::Deny);
+        // Text matching does not see through spellings: what the semantic analyser is for.
+        assert_ne!(decide("rm -fr /"), Decision::Deny);
+    }
 
     /// The candidates of a part are every rule indexed by one of its programs, and every rule
     /// about any program, once each and in rule order, whether one list holds them or several

@@ -41,7 +41,7 @@ pub use action::Action;
 pub use config::{Decision, Layer, PolicyFile};
 pub use engine::{
     policy_from_toml, AnalyzedCommand, CommandAnalyzer, CommandPart, CommandTree, CommandView,
-    DeferredTree, EvalContext, PackHit, PackSelection, Policy, PolicyError, Reason, ReasonKind,
-    Verdict,
+    DeferredTree, EvalContext, MatchRule, PackHit, PackSelection, Policy, PolicyError, Reason,
+    ReasonKind, Verdict,
 };
 pub use rule::{Origin, Rule, RuleList};

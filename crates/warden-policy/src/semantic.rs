@@ -3,8 +3,8 @@
 
 use crate::bash::CommandRule;
 use crate::engine::{
-    AnalyzedCommand, CommandAnalyzer, CommandPart, CommandTree, CommandView, DeferredTree, PackHit,
-    PackSelection,
+    AnalyzedCommand, CommandAnalyzer, CommandPart, CommandTree, CommandView, DeferredTree,
+    MatchRule, PackHit, PackSelection,
 };
 use crate::Decision;
 use serde_json::{Map, Value};
@@ -106,27 +106,7 @@ impl CommandAnalyzer for SemanticAnalyzer {
         view.tree = CommandTree::deferred(Arc::clone(&shared) as Arc<dyn DeferredTree>);
         AnalyzedCommand {
             view,
-            matcher: Box::new(
-                move |rule: &CommandRule, part: &CommandPart, for_allow: bool| {
-                    let Some(prepared) = shared.prepared.get(part.index) else {
-                        return false;
-                    };
-                    let cmd = prepared.command();
-                    match rule.semantic() {
-                        // A text rule (`*DROP TABLE*`) is about text that reaches something that
-                        // acts on it; `grep "DROP TABLE"` or `echo "never rm -rf /"` only read or
-                        // print it.
-                        Some(pattern) if !pattern.is_semantic() => {
-                            !only_reads(cmd) && pattern.matches_prepared(prepared)
-                        }
-                        Some(pattern) => {
-                            pattern.matches_prepared(prepared)
-                                || (!for_allow && pattern.matches_via_wrapper(cmd))
-                        }
-                        None => rule.matches_text(&cmd.text),
-                    }
-                },
-            ),
+            matcher: shared,
         }
     }
 }
@@ -135,6 +115,27 @@ impl CommandAnalyzer for SemanticAnalyzer {
 struct Shared {
     prepared: Vec<PreparedCommand>,
     unresolved: Vec<Unresolved>,
+}
+
+impl MatchRule for Shared {
+    fn matches(&self, rule: &CommandRule, part: &CommandPart, for_allow: bool) -> bool {
+        let Some(prepared) = self.prepared.get(part.index) else {
+            return false;
+        };
+        let cmd = prepared.command();
+        match rule.semantic() {
+            // A text rule (`*DROP TABLE*`) is about text that reaches something that acts on
+            // it; `grep "DROP TABLE"` or `echo "never rm -rf /"` only read or print it.
+            Some(pattern) if !pattern.is_semantic() => {
+                !only_reads(cmd) && pattern.matches_prepared(prepared)
+            }
+            Some(pattern) => {
+                pattern.matches_prepared(prepared)
+                    || (!for_allow && pattern.matches_via_wrapper(cmd))
+            }
+            None => rule.matches_text(&cmd.text),
+        }
+    }
 }
 
 impl DeferredTree for Shared {
