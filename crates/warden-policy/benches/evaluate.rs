@@ -111,6 +111,19 @@ fn bench(c: &mut Criterion) {
     });
     group.finish();
 
+    // Each Bash decision of the mix by itself (one decision per iteration).
+    let mut group = c.benchmark_group("evaluate_200_rules_bash_each");
+    group.throughput(Throughput::Elements(1));
+    for (name, action) in [
+        ("npm_test_watch", &bash[0]),
+        ("git_push_origin_main", &bash[1]),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(policy.evaluate(black_box(action), &ctx)))
+        });
+    }
+    group.finish();
+
     // What resolving a path costs by itself (system calls: the floor of a Read or an Edit).
     let tree = tempfile::tempdir().expect("temporary directory");
     let real = tree

@@ -17,8 +17,10 @@ use crate::config::{discover, load_file, ConfigError, Decision, Layer, LoadedFil
 use crate::paths::{Anchors, PathPattern};
 use crate::rule::{domain_matches, Origin, Rule, RuleList, RuleTarget};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What kind of check produced a reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -123,7 +125,76 @@ pub struct Verdict {
     pub reasons: Vec<Reason>,
     /// For shell commands: what the analyser saw.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub analysis: Option<serde_json::Value>,
+    pub analysis: Option<CommandTree>,
+}
+
+/// What the shell analyser saw, for people (`warden check`). An analyser may hand it over
+/// built or as a function that builds it: then it is built only when it is read
+/// ([`CommandTree::to_value`]) or serialized, not on every decision.
+#[derive(Clone, Default)]
+pub struct CommandTree(TreeSource);
+
+#[derive(Clone)]
+enum TreeSource {
+    Built(serde_json::Value),
+    Deferred(Arc<dyn DeferredTree>),
+}
+
+/// Something that builds a [`CommandTree`] when it is read (an analyser's own record of a
+/// command).
+pub trait DeferredTree: Send + Sync {
+    /// The tree as JSON.
+    fn build(&self) -> serde_json::Value;
+}
+
+impl Default for TreeSource {
+    fn default() -> Self {
+        TreeSource::Built(serde_json::Value::Null)
+    }
+}
+
+impl CommandTree {
+    /// A tree built already.
+    pub fn new(value: serde_json::Value) -> CommandTree {
+        CommandTree(TreeSource::Built(value))
+    }
+
+    /// A tree built by `source` each time it is read.
+    pub fn deferred(source: Arc<dyn DeferredTree>) -> CommandTree {
+        CommandTree(TreeSource::Deferred(source))
+    }
+
+    /// The tree as JSON.
+    pub fn to_value(&self) -> serde_json::Value {
+        match &self.0 {
+            TreeSource::Built(v) => v.clone(),
+            TreeSource::Deferred(source) => source.build(),
+        }
+    }
+}
+
+impl From<serde_json::Value> for CommandTree {
+    fn from(value: serde_json::Value) -> CommandTree {
+        CommandTree::new(value)
+    }
+}
+
+impl Serialize for CommandTree {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            TreeSource::Built(v) => v.serialize(serializer),
+            TreeSource::Deferred(source) => source.build().serialize(serializer),
+        }
+    }
+}
+
+impl std::fmt::Debug for CommandTree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            TreeSource::Built(v) => v.fmt(f),
+            TreeSource::Deferred(source) => source.build().fmt(f),
+        }
+    }
 }
 
 impl Verdict {
@@ -171,7 +242,7 @@ pub struct CommandView {
     /// Whether every effect of every part is known, so the posture may allow it.
     pub effects_known: bool,
     /// A description of the tree for `warden check`.
-    pub tree: serde_json::Value,
+    pub tree: CommandTree,
 }
 
 /// One simple command.
@@ -181,8 +252,9 @@ pub struct CommandPart {
     pub text: String,
     /// The resolved program name.
     pub program: String,
-    /// The program and the wrappers that reached it (`sudo`, `bash`...), for finding rules.
-    pub programs: Vec<String>,
+    /// The programs of the wrappers that reached it (`sudo`, `bash`...), outermost first:
+    /// with `program`, what rules are found by.
+    pub wrappers: Vec<String>,
     /// Index into the analyser's own records, for semantic rule matching.
     pub index: usize,
 }
@@ -190,9 +262,9 @@ pub struct CommandPart {
 /// A built-in pack's finding.
 #[derive(Debug, Clone)]
 pub struct PackHit {
-    pub rule_id: String,
+    pub rule_id: Cow<'static, str>,
     pub decision: Decision,
-    pub reason: String,
+    pub reason: Cow<'static, str>,
     pub command: String,
 }
 
@@ -203,7 +275,21 @@ pub trait CommandAnalyzer: Send + Sync {
 }
 
 /// Whether a rule matches one part of an analysed command; the flag is true for allow rules.
-pub type RuleMatcher = Box<dyn Fn(&CommandRule, &CommandPart, bool) -> bool + Send + Sync>;
+/// Any `Fn(&CommandRule, &CommandPart, bool) -> bool` is one.
+pub trait MatchRule: Send + Sync {
+    /// Whether `rule` matches `part`; `for_allow` is true for allow rules.
+    fn matches(&self, rule: &CommandRule, part: &CommandPart, for_allow: bool) -> bool;
+}
+
+impl<F: Fn(&CommandRule, &CommandPart, bool) -> bool + Send + Sync> MatchRule for F {
+    fn matches(&self, rule: &CommandRule, part: &CommandPart, for_allow: bool) -> bool {
+        self(rule, part, for_allow)
+    }
+}
+
+/// A rule matcher bound to an analysed command. Shared, so that an analyser can hand out the
+/// record it keeps of the command itself (no separate allocation).
+pub type RuleMatcher = Arc<dyn MatchRule>;
 
 /// An analysed command: the view the engine reads plus a matcher bound to it.
 pub struct AnalyzedCommand {
@@ -233,21 +319,25 @@ impl CommandAnalyzer for TextAnalyzer {
             .map(|(index, text)| {
                 let program = text.split_whitespace().next().unwrap_or("").to_string();
                 CommandPart {
-                    programs: vec![program.clone()],
+                    wrappers: Vec::new(),
                     program,
                     text,
                     index,
                 }
             })
             .collect();
-        let tree = serde_json::json!({ "analyser": "text", "commands": parts.iter().map(|p| p.text.clone()).collect::<Vec<_>>() });
+        let tree = CommandTree::new(
+            serde_json::json!({ "analyser": "text", "commands": parts.iter().map(|p| p.text.clone()).collect::<Vec<_>>() }),
+        );
         AnalyzedCommand {
             view: CommandView {
                 parts,
                 tree,
                 ..CommandView::default()
             },
-            matcher: Box::new(|rule, part, _| rule.matches_text(&part.text)),
+            matcher: Arc::new(|rule: &CommandRule, part: &CommandPart, _: bool| {
+                rule.matches_text(&part.text)
+            }),
         }
     }
 }
@@ -672,7 +762,7 @@ impl Policy {
                         _ => false,
                     };
                     if hit {
-                        allowed_by_rule |= push_rule(rule, &mut reasons, format!("fetching {url}"));
+                        allowed_by_rule |= push_rule(rule, &mut reasons, &["fetching ", url]);
                     }
                 }
                 if host.is_none() {
@@ -702,8 +792,7 @@ impl Policy {
                     if let RuleTarget::Mcp { server: s, tool: t } = &rule.target {
                         let full = format!("mcp__{s}__{}", t.as_deref().unwrap_or(""));
                         if s == server && t.as_deref().is_none_or(|t| tool == t || tool == &full) {
-                            allowed_by_rule |=
-                                push_rule(rule, &mut reasons, format!("MCP tool {tool}"));
+                            allowed_by_rule |= push_rule(rule, &mut reasons, &["MCP tool ", tool]);
                         }
                     }
                 }
@@ -748,7 +837,7 @@ impl Policy {
         for i in self.indexes(tool) {
             let rule = &self.rules[i];
             if matches!(&rule.target, RuleTarget::WholeTool(t) if t == tool) {
-                allowed |= push_rule(rule, reasons, format!("every {tool} call"));
+                allowed |= push_rule(rule, reasons, &["every ", tool, " call"]);
             }
         }
         allowed
@@ -765,7 +854,7 @@ impl Policy {
                 _ => false,
             };
             if hit {
-                allowed |= push_rule(rule, reasons, format!("{tool} {}", path.display()));
+                allowed |= push_rule(rule, reasons, &[tool, " ", &path.to_string_lossy()]);
             }
         }
         allowed
@@ -790,48 +879,46 @@ impl Policy {
         command: &str,
         anchors: &Anchors,
         reasons: &mut Vec<Reason>,
-    ) -> (bool, serde_json::Value) {
+    ) -> (bool, CommandTree) {
         let mut analyzed = self.analyzer.analyze(command, &self.packs);
+        let pack_hits = std::mem::take(&mut analyzed.view.pack_hits);
         let view = &analyzed.view;
         let mut every_part_allowed = !view.parts.is_empty();
+        let bash_rules = self.by_tool.get("Bash").map_or(&[][..], Vec::as_slice);
+        let mut merged = Vec::new();
         for part in &view.parts {
             let mut part_allowed = false;
-            let mut candidates: Vec<usize> = part
-                .programs
-                .iter()
-                .filter_map(|p| self.command_rules_by_program.get(p))
-                .flatten()
-                .chain(self.command_rules_any.iter())
-                .copied()
-                .collect();
-            candidates.sort_unstable();
-            candidates.dedup();
-            for i in candidates {
+            for &i in self.command_candidates(part, &mut merged) {
                 let rule = &self.rules[i];
                 let RuleTarget::Command(cmd) = &rule.target else {
                     continue;
                 };
                 let for_allow = rule.list == RuleList::Allow;
-                let hit = (analyzed.matcher)(cmd, part, for_allow);
+                let hit = analyzed.matcher.matches(cmd, part, for_allow);
                 if hit {
-                    part_allowed |= push_rule(rule, reasons, format!("command `{}`", part.text));
+                    part_allowed |= push_rule(rule, reasons, &["command `", &part.text, "`"]);
                 }
             }
-            for i in self.indexes("Bash") {
+            for &i in bash_rules {
                 let rule = &self.rules[i];
                 if matches!(&rule.target, RuleTarget::WholeTool(_)) {
-                    part_allowed |= push_rule(rule, reasons, "every Bash command".into());
+                    part_allowed |= push_rule(rule, reasons, &["every Bash command"]);
                 }
             }
             every_part_allowed &= part_allowed;
         }
-        for hit in &view.pack_hits {
+        for hit in pack_hits {
             let soft = hit.decision != Decision::Deny;
+            let mut message = String::with_capacity(hit.reason.len() + hit.command.len() + 4);
+            message.push_str(&hit.reason);
+            message.push_str(" (`");
+            message.push_str(&hit.command);
+            message.push_str("`)");
             reasons.push(Reason {
                 kind: ReasonKind::Pack,
                 decision: hit.decision,
-                message: format!("{} (`{}`)", hit.reason, hit.command),
-                rule: Some(hit.rule_id.clone()),
+                message,
+                rule: Some(hit.rule_id.into_owned()),
                 origin: None,
                 soft,
             });
@@ -884,19 +971,67 @@ impl Policy {
         reasons.push(if posture_allows {
             Reason::soft(ReasonKind::Default, Decision::Allow, "every command only reads inside the read scope or writes inside the write allowlist")
         } else {
-            let detail = if view.other_effects.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", view.other_effects.join("; "))
-            };
-            Reason::soft(ReasonKind::Default, self.settings.defaults.bash, format!("no rule allows this command and its effects are not all known to be safe{detail}"))
+            const NOT_SAFE: &str =
+                "no rule allows this command and its effects are not all known to be safe";
+            let mut message = String::with_capacity(
+                NOT_SAFE.len()
+                    + view
+                        .other_effects
+                        .iter()
+                        .map(|e| e.len() + 2)
+                        .sum::<usize>()
+                    + 3,
+            );
+            message.push_str(NOT_SAFE);
+            for (n, effect) in view.other_effects.iter().enumerate() {
+                message.push_str(if n == 0 { " (" } else { "; " });
+                message.push_str(effect);
+            }
+            if !view.other_effects.is_empty() {
+                message.push(')');
+            }
+            Reason::soft(ReasonKind::Default, self.settings.defaults.bash, message)
         });
         (every_part_allowed, std::mem::take(&mut analyzed.view.tree))
     }
+
+    /// The command rules that may match a part: those indexed by its program or by the
+    /// program of a wrapper that reached it, and those about any program, each once, in rule order.
+    /// Each index list is in rule order already, so a single list is used as it is; only
+    /// several lists are merged (into `merged`).
+    fn command_candidates<'a>(
+        &'a self,
+        part: &CommandPart,
+        merged: &'a mut Vec<usize>,
+    ) -> &'a [usize] {
+        let mut lists = std::iter::once(&part.program)
+            .chain(&part.wrappers)
+            .filter_map(|p| self.command_rules_by_program.get(p))
+            .map(Vec::as_slice)
+            .chain(std::iter::once(self.command_rules_any.as_slice()))
+            .filter(|list| !list.is_empty());
+        let Some(first) = lists.next() else {
+            return &[];
+        };
+        let Some(second) = lists.next() else {
+            debug_assert!(first.windows(2).all(|w| w[0] < w[1]));
+            return first;
+        };
+        merged.clear();
+        merged.extend_from_slice(first);
+        merged.extend_from_slice(second);
+        for list in lists {
+            merged.extend_from_slice(list);
+        }
+        merged.sort_unstable();
+        merged.dedup();
+        merged
+    }
 }
 
-/// Record a matched rule; returns true when it is an allow rule.
-fn push_rule(rule: &Rule, reasons: &mut Vec<Reason>, what: String) -> bool {
+/// Record a matched rule; returns true when it is an allow rule. The message is `what` (its
+/// pieces joined), the verb and the rule.
+fn push_rule(rule: &Rule, reasons: &mut Vec<Reason>, what: &[&str]) -> bool {
     let decision = match rule.list {
         RuleList::Deny => Decision::Deny,
         RuleList::Ask => Decision::Ask,
@@ -907,18 +1042,29 @@ fn push_rule(rule: &Rule, reasons: &mut Vec<Reason>, what: String) -> bool {
         RuleList::Ask => "needs approval",
         RuleList::Allow => "allowed",
     };
-    reasons.push(Reason::from_rule(
-        rule,
-        decision,
-        format!("{what} {verb} by rule {}", rule.text),
-    ));
+    const BY_RULE: &str = " by rule ";
+    let mut message = String::with_capacity(
+        what.iter().map(|w| w.len()).sum::<usize>()
+            + 1
+            + verb.len()
+            + BY_RULE.len()
+            + rule.text.len(),
+    );
+    for piece in what {
+        message.push_str(piece);
+    }
+    message.push(' ');
+    message.push_str(verb);
+    message.push_str(BY_RULE);
+    message.push_str(&rule.text);
+    reasons.push(Reason::from_rule(rule, decision, message));
     rule.list == RuleList::Allow
 }
 
 fn combine(
     mut reasons: Vec<Reason>,
     allowed_by_rule: bool,
-    analysis: Option<serde_json::Value>,
+    analysis: Option<CommandTree>,
 ) -> Verdict {
     // Strongest first: hard before soft, then deny > ask > allow, rules before other kinds.
     reasons.sort_by_key(|r| {
@@ -981,4 +1127,97 @@ pub fn policy_from_toml(
     let file =
         crate::config::parse_text(&root.join("warden.toml"), Layer::Project, text.to_string())?;
     Policy::from_files(root, home, vec![file])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Claude Code's text matching, through the matcher a closure gives.
+    #[test]
+    fn text_analyzer_matches_each_part_by_text() {
+        let policy = policy_from_toml(
+            &std::env::temp_dir(),
+            None,
+            "[permissions]\ndeny = [\"Bash(rm -rf*)\"]\nallow = [\"Bash(npm test*)\"]\n",
+        )
+        .expect("policy compiles")
+        .with_analyzer(Box::new(TextAnalyzer));
+        let decide = |command: &str| {
+            policy
+                .evaluate(
+                    &Action::Exec {
+                        command: command.into(),
+                    },
+                    &EvalContext::default(),
+                )
+                .decision
+        };
+        assert_eq!(decide("npm test -- --watch"), Decision::Allow);
+        assert_eq!(decide("npm test && rm -rf /"), Decision::Deny);
+        // Text matching does not see through spellings: what the semantic analyser is for.
+        assert_ne!(decide("rm -fr /"), Decision::Deny);
+    }
+
+    /// The candidates of a part are every rule indexed by one of its programs, and every rule
+    /// about any program, once each and in rule order, whether one list holds them or several
+    /// are merged.
+    #[test]
+    fn command_candidates_are_each_indexed_rule_once_in_order() {
+        let policy = policy_from_toml(
+            &std::env::temp_dir(),
+            None,
+            r#"[permissions]
+deny = ["Bash(rm -rf*)", "Bash(sudo:*)", "Bash(git push --force*)"]
+ask = ["Bash(git push:*)", "Bash(rm:*)", "Bash(bash -c*)"]
+allow = ["Bash(git status)", "Bash(npm test*)", "Bash(sudo ls*)", "Read(./src/**)"]
+"#,
+        )
+        .expect("policy compiles");
+        let with_any = policy_from_toml(
+            &std::env::temp_dir(),
+            None,
+            r#"[permissions]
+deny = ["Bash(rm -rf*)", "Bash(*DROP TABLE*)"]
+allow = ["Bash(npm test*)", "Bash(*--help)"]
+"#,
+        )
+        .expect("policy compiles");
+        let programs: &[&[&str]] = &[
+            &[],
+            &["ls"],
+            &["rm"],
+            &["git"],
+            &["rm", "sudo"],
+            &["rm", "sudo", "bash"],
+            &["sudo", "sudo"],
+            &["npm", "npm"],
+            &["ls", "sudo"],
+        ];
+        for policy in [&policy, &with_any] {
+            for list in programs {
+                let part = CommandPart {
+                    text: list.join(" "),
+                    program: list.first().copied().unwrap_or("").to_owned(),
+                    wrappers: list.iter().skip(1).map(|p| (*p).to_owned()).collect(),
+                    index: 0,
+                };
+                let mut expected: Vec<usize> = list
+                    .iter()
+                    .filter_map(|p| policy.command_rules_by_program.get(*p))
+                    .flatten()
+                    .chain(policy.command_rules_any.iter())
+                    .copied()
+                    .collect();
+                expected.sort_unstable();
+                expected.dedup();
+                let mut merged = Vec::new();
+                assert_eq!(
+                    policy.command_candidates(&part, &mut merged),
+                    &expected[..],
+                    "{list:?}"
+                );
+            }
+        }
+    }
 }

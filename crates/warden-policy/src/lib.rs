@@ -40,7 +40,8 @@ pub mod semantic;
 pub use action::Action;
 pub use config::{Decision, Layer, PolicyFile};
 pub use engine::{
-    policy_from_toml, AnalyzedCommand, CommandAnalyzer, CommandPart, CommandView, EvalContext,
-    PackHit, PackSelection, Policy, PolicyError, Reason, ReasonKind, Verdict,
+    policy_from_toml, AnalyzedCommand, CommandAnalyzer, CommandPart, CommandTree, CommandView,
+    DeferredTree, EvalContext, MatchRule, PackHit, PackSelection, Policy, PolicyError, Reason,
+    ReasonKind, Verdict,
 };
 pub use rule::{Origin, Rule, RuleList};

@@ -2,6 +2,7 @@
 
 use crate::model::{Effect, EffectKind, RedirectKind, SimpleCommand};
 use crate::opts::{self, Parsed};
+use std::borrow::Cow;
 
 /// Programs that download data from the network to stdout.
 pub(crate) fn is_downloader(p: &str) -> bool {
@@ -70,7 +71,12 @@ pub(crate) fn literal_output(cmd: &SimpleCommand) -> Option<String> {
     }
 }
 
-fn push(cmd: &mut SimpleCommand, kind: EffectKind, target: Option<&str>, detail: &str) {
+fn push(
+    cmd: &mut SimpleCommand,
+    kind: EffectKind,
+    target: Option<&str>,
+    detail: impl Into<Cow<'static, str>>,
+) {
     cmd.effects.push(Effect::new(kind, target, detail));
 }
 
@@ -85,14 +91,14 @@ fn reads(cmd: &mut SimpleCommand, paths: &[String]) {
 fn writes(cmd: &mut SimpleCommand, paths: &[String], detail: &str) {
     for p in paths {
         if p != "-" {
-            push(cmd, EffectKind::WritePath, Some(p), detail);
+            push(cmd, EffectKind::WritePath, Some(p), detail.to_owned());
         }
     }
 }
 
 fn deletes(cmd: &mut SimpleCommand, paths: &[String], detail: &str) {
     for p in paths {
-        push(cmd, EffectKind::DeletePath, Some(p), detail);
+        push(cmd, EffectKind::DeletePath, Some(p), detail.to_owned());
     }
 }
 
@@ -202,9 +208,15 @@ fn is_inert(p: &str) -> bool {
 
 /// Classifies the effects of `cmd` (appends to `cmd.effects`, sets `known_program`).
 pub(crate) fn classify(cmd: &mut SimpleCommand) {
+    // The program is lent out while the effects are pushed (nothing below reads
+    // `cmd.program`), instead of copied.
+    let program = std::mem::take(&mut cmd.program);
+    classify_program(cmd, &program);
+    cmd.program = program;
+}
+
+fn classify_program(cmd: &mut SimpleCommand, p: &str) {
     redirect_effects(cmd);
-    let program = cmd.program.clone();
-    let p = program.as_str();
     let mut known = true;
     match p {
         _ if is_inert(p) => {}
@@ -406,7 +418,7 @@ pub(crate) fn classify(cmd: &mut SimpleCommand) {
         "nc" | "ncat" | "netcat" | "socat" | "telnet" | "ftp" | "sftp" | "mosh" => {
             let parsed = parse(&opts::NC, cmd);
             let host = parsed.operands.first().cloned();
-            push(cmd, EffectKind::Network, host.as_deref(), p);
+            push(cmd, EffectKind::Network, host.as_deref(), p.to_owned());
             if parsed.has("e") || parsed.has("c") {
                 push(
                     cmd,
@@ -470,7 +482,7 @@ pub(crate) fn classify(cmd: &mut SimpleCommand) {
                     "redis FLUSHALL/FLUSHDB",
                 );
             }
-            push(cmd, EffectKind::Network, None, p);
+            push(cmd, EffectKind::Network, None, p.to_owned());
         }
         "mongo" | "mongosh" => {
             if cmd.texts().any(|t| {
@@ -483,7 +495,7 @@ pub(crate) fn classify(cmd: &mut SimpleCommand) {
                     "drops a MongoDB collection or database",
                 );
             }
-            push(cmd, EffectKind::Network, None, p);
+            push(cmd, EffectKind::Network, None, p.to_owned());
         }
         "rails" | "rake" => rails(cmd),
         "prisma" => prisma(cmd),
@@ -626,7 +638,7 @@ pub(crate) fn classify(cmd: &mut SimpleCommand) {
                     cmd,
                     EffectKind::Publish,
                     None,
-                    &format!("{p} publishes a package"),
+                    format!("{p} publishes a package"),
                 );
                 push(cmd, EffectKind::Network, None, "package registry");
             }
@@ -639,7 +651,7 @@ pub(crate) fn classify(cmd: &mut SimpleCommand) {
                 cmd,
                 EffectKind::Privilege,
                 None,
-                &format!("{p}: system administration"),
+                format!("{p}: system administration"),
             );
         }
         "shutdown" | "reboot" | "poweroff" | "halt" | "init" | "telinit" => {
@@ -686,7 +698,8 @@ pub(crate) fn classify(cmd: &mut SimpleCommand) {
 }
 
 fn redirect_effects(cmd: &mut SimpleCommand) {
-    let reds = cmd.redirects.clone();
+    // Lent out while effects are pushed (`push` does not read them).
+    let reds = std::mem::take(&mut cmd.redirects);
     for r in &reds {
         match r.kind {
             RedirectKind::Read => {
@@ -719,6 +732,7 @@ fn redirect_effects(cmd: &mut SimpleCommand) {
             RedirectKind::Duplicate | RedirectKind::HereDoc | RedirectKind::HereString => {}
         }
     }
+    cmd.redirects = reds;
 }
 
 pub(crate) fn is_device(path: &str) -> bool {
@@ -764,7 +778,7 @@ fn chmod(cmd: &mut SimpleCommand, p: &str) {
                 cmd,
                 EffectKind::Privilege,
                 Some(&o),
-                &format!("{p} on a system path"),
+                format!("{p} on a system path"),
             );
         }
         if recursive && (o == "/" || o == "~" || o == "$HOME") {
@@ -772,7 +786,7 @@ fn chmod(cmd: &mut SimpleCommand, p: &str) {
                 cmd,
                 EffectKind::DestructiveData,
                 Some(&o),
-                &format!("recursive {p} of the whole tree"),
+                format!("recursive {p} of the whole tree"),
             );
         }
     }
@@ -898,10 +912,10 @@ fn downloader(cmd: &mut SimpleCommand, p: &str) {
         .map(|u| host_of(u))
         .collect();
     if hosts.is_empty() {
-        push(cmd, EffectKind::Network, None, p);
+        push(cmd, EffectKind::Network, None, p.to_owned());
     }
     for h in hosts {
-        push(cmd, EffectKind::Network, Some(&h), p);
+        push(cmd, EffectKind::Network, Some(&h), p.to_owned());
     }
     for name in ["output", "output-document"] {
         if let Some(o) = parsed.value(name) {
@@ -983,49 +997,62 @@ fn remote_copy(cmd: &mut SimpleCommand, operands: &[String], what: &str) {
             } else {
                 host_of(o.split(':').next().unwrap_or(o))
             };
-            push(cmd, EffectKind::Network, Some(&host), what);
+            push(cmd, EffectKind::Network, Some(&host), what.to_owned());
         } else if last {
-            push(cmd, EffectKind::WritePath, Some(o), what);
+            push(cmd, EffectKind::WritePath, Some(o), what.to_owned());
         } else {
-            push(cmd, EffectKind::ReadPath, Some(o), what);
+            push(cmd, EffectKind::ReadPath, Some(o), what.to_owned());
         }
     }
 }
 
 fn git(cmd: &mut SimpleCommand) {
-    let Some(sub) = cmd.args.first().cloned() else {
-        return;
-    };
-    let rest: Vec<String> = cmd.args[1..].to_vec();
-    let vcs = |cmd: &mut SimpleCommand, d: &str| push(cmd, EffectKind::DestructiveVcs, None, d);
-    match sub.as_str() {
+    // The arguments are lent out while the effects are pushed (nothing below reads
+    // `cmd.args`), instead of copied.
+    let args = std::mem::take(&mut cmd.args);
+    if let Some((sub, rest)) = args.split_first() {
+        git_subcommand(cmd, sub, rest);
+    }
+    cmd.args = args;
+}
+
+fn vcs(cmd: &mut SimpleCommand, detail: impl Into<Cow<'static, str>>) {
+    push(cmd, EffectKind::DestructiveVcs, None, detail);
+}
+
+fn git_subcommand(cmd: &mut SimpleCommand, sub: &str, rest: &[String]) {
+    match sub {
         "push" => {
-            let parsed = opts::parse(&opts::GIT_PUSH, &rest);
-            let remote = parsed.operands.first().cloned();
-            push(cmd, EffectKind::Network, remote.as_deref(), "git push");
-            let refspecs: Vec<String> = parsed.operands.iter().skip(1).cloned().collect();
-            if parsed.has("force") || refspecs.iter().any(|r| r.starts_with('+')) {
+            // Arguments that are all operands parse to themselves and no flags: they are
+            // read as they are.
+            let parsed = (!rest.iter().all(|a| opts::is_operand(a)))
+                .then(|| opts::parse(&opts::GIT_PUSH, rest));
+            let operands = parsed.as_ref().map_or(rest, |p| &p.operands[..]);
+            let has = |flag: &str| parsed.as_ref().is_some_and(|p| p.has(flag));
+            let remote = operands.first().map(String::as_str);
+            push(cmd, EffectKind::Network, remote, "git push");
+            let refspecs = operands.get(1..).unwrap_or_default();
+            if has("force") || refspecs.iter().any(|r| r.starts_with('+')) {
                 vcs(cmd, "force push");
             }
-            if parsed.has("delete") || refspecs.iter().any(|r| r.starts_with(':') && r.len() > 1) {
+            if has("delete") || refspecs.iter().any(|r| r.starts_with(':') && r.len() > 1) {
                 vcs(cmd, "deletes a remote branch");
             }
-            if parsed.has("mirror") {
+            if has("mirror") {
                 vcs(cmd, "mirror push overwrites every remote ref");
             }
-            if parsed.has("prune") {
+            if has("prune") {
                 vcs(cmd, "push --prune deletes remote branches");
             }
         }
         "fetch" | "pull" | "clone" | "ls-remote" | "remote" | "submodule" => {
             if sub != "remote" || rest.first().is_some_and(|r| r == "update" || r == "prune") {
-                push(cmd, EffectKind::Network, None, &format!("git {sub}"));
+                push(cmd, EffectKind::Network, None, format!("git {sub}"));
             }
             if sub == "clone" {
-                let parsed = opts::parse(&opts::GIT_GENERIC, &rest);
+                let parsed = opts::parse(&opts::GIT_GENERIC, rest);
                 if let Some(d) = parsed.operands.get(1) {
-                    let d = d.clone();
-                    push(cmd, EffectKind::WritePath, Some(&d), "clone target");
+                    push(cmd, EffectKind::WritePath, Some(d), "clone target");
                 }
             }
             if sub == "pull" {
@@ -1038,21 +1065,21 @@ fn git(cmd: &mut SimpleCommand) {
             }
         }
         "reset" => {
-            let parsed = opts::parse(&opts::GIT_RESET, &rest);
+            let parsed = opts::parse(&opts::GIT_RESET, rest);
             if parsed.has("hard") || parsed.has("merge") || parsed.has("keep") {
                 vcs(cmd, "reset --hard discards uncommitted work");
             }
             push(cmd, EffectKind::WritePath, Some("."), "git reset");
         }
         "clean" => {
-            let parsed = opts::parse(&opts::GIT_CLEAN, &rest);
+            let parsed = opts::parse(&opts::GIT_CLEAN, rest);
             if parsed.has("force") && !parsed.has("dry-run") {
                 vcs(cmd, "clean -f deletes untracked files");
                 deletes(cmd, &[".".to_owned()], "git clean");
             }
         }
         "branch" => {
-            let parsed = opts::parse(&opts::GIT_BRANCH, &rest);
+            let parsed = opts::parse(&opts::GIT_BRANCH, rest);
             if parsed.has("delete") && parsed.has("force") {
                 vcs(cmd, "branch -D deletes unmerged work");
             } else if (parsed.has("move") || parsed.has("copy")) && parsed.has("force") {
@@ -1062,7 +1089,7 @@ fn git(cmd: &mut SimpleCommand) {
             }
         }
         "checkout" | "restore" => {
-            let parsed = opts::parse(&opts::GIT_CHECKOUT, &rest);
+            let parsed = opts::parse(&opts::GIT_CHECKOUT, rest);
             // `git restore --staged` alone only touches the index.
             let staged_only = sub == "restore"
                 && parsed.flags.iter().any(|(f, _)| f == "S" || f == "staged")
@@ -1080,9 +1107,9 @@ fn git(cmd: &mut SimpleCommand) {
                     && parsed.operands.iter().any(|o| o == "." || o == ":/"))
                 || (sub == "checkout" && parsed.has("force"));
             if discards {
-                vcs(cmd, &format!("{sub} discards uncommitted changes"));
+                vcs(cmd, format!("{sub} discards uncommitted changes"));
             }
-            push(cmd, EffectKind::WritePath, Some("."), &format!("git {sub}"));
+            push(cmd, EffectKind::WritePath, Some("."), format!("git {sub}"));
         }
         "stash" => match rest.first().map(String::as_str) {
             Some("clear") => vcs(cmd, "stash clear deletes every stash"),
@@ -1113,10 +1140,10 @@ fn git(cmd: &mut SimpleCommand) {
                 );
             }
             if sub == "rm" {
-                let parsed = opts::parse(&opts::GIT_GENERIC, &rest);
+                let parsed = opts::parse(&opts::GIT_GENERIC, rest);
                 deletes(cmd, &parsed.operands, "git rm");
             }
-            push(cmd, EffectKind::WritePath, Some("."), &format!("git {sub}"));
+            push(cmd, EffectKind::WritePath, Some("."), format!("git {sub}"));
         }
         _ => {}
     }
@@ -1156,7 +1183,7 @@ fn sql_client(cmd: &mut SimpleCommand, p: &str) {
             cmd,
             EffectKind::DestructiveData,
             None,
-            &format!("{h} reaching {p}"),
+            format!("{h} reaching {p}"),
         );
     }
     if matches!(
@@ -1241,14 +1268,14 @@ fn rails(cmd: &mut SimpleCommand) {
                 cmd,
                 EffectKind::DestructiveData,
                 None,
-                &format!("rails {a} drops or reloads the database"),
+                format!("rails {a} drops or reloads the database"),
             );
         } else if a.starts_with("db:migrate")
             || a == "db:rollback"
             || a == "db:setup"
             || a == "db:seed"
         {
-            push(cmd, EffectKind::Migration, None, &format!("rails {a}"));
+            push(cmd, EffectKind::Migration, None, format!("rails {a}"));
         }
     }
 }
@@ -1270,7 +1297,7 @@ fn django(cmd: &mut SimpleCommand, start: usize) {
                 cmd,
                 EffectKind::DestructiveData,
                 None,
-                &format!("django {sub} deletes database data"),
+                format!("django {sub} deletes database data"),
             );
         }
         "migrate" => {
@@ -1352,7 +1379,7 @@ fn interpreter(cmd: &mut SimpleCommand, p: &str) -> bool {
                 cmd,
                 EffectKind::DynamicCode,
                 None,
-                &format!("{p} {a} runs inline code"),
+                format!("{p} {a} runs inline code"),
             );
             let _ = code;
             return true;
@@ -1377,7 +1404,7 @@ fn interpreter(cmd: &mut SimpleCommand, p: &str) -> bool {
             Some(f) => format!("{p} runs code piped from {f}"),
             None => format!("{p} runs code from a heredoc"),
         };
-        push(cmd, EffectKind::DynamicCode, from.as_deref(), &detail);
+        push(cmd, EffectKind::DynamicCode, from.as_deref(), detail);
     }
     false
 }
@@ -1409,7 +1436,7 @@ fn terraform(cmd: &mut SimpleCommand) {
                 cmd,
                 EffectKind::Infrastructure,
                 None,
-                &format!("delete: terraform state {second}"),
+                format!("delete: terraform state {second}"),
             );
         }
         "workspace" if second == "delete" => push(
@@ -1423,7 +1450,7 @@ fn terraform(cmd: &mut SimpleCommand) {
                 cmd,
                 EffectKind::Infrastructure,
                 None,
-                &format!("change: terraform {sub}"),
+                format!("change: terraform {sub}"),
             );
         }
         _ => {}
@@ -1444,7 +1471,7 @@ fn kubectl(cmd: &mut SimpleCommand) {
             cmd,
             EffectKind::Infrastructure,
             None,
-            &format!("change: kubectl {sub}"),
+            format!("change: kubectl {sub}"),
         ),
         "apply" | "create" | "replace" | "patch" | "edit" | "scale" | "rollout" | "set"
         | "label" | "annotate" | "expose" | "run" | "autoscale" => {
@@ -1455,10 +1482,10 @@ fn kubectl(cmd: &mut SimpleCommand) {
             } else {
                 format!("change: kubectl {sub}")
             };
-            push(cmd, EffectKind::Infrastructure, None, &d);
+            push(cmd, EffectKind::Infrastructure, None, d);
         }
         "exec" | "cp" | "port-forward" | "attach" | "debug" => {
-            push(cmd, EffectKind::Network, None, &format!("kubectl {sub}"))
+            push(cmd, EffectKind::Network, None, format!("kubectl {sub}"))
         }
         _ => {}
     }
@@ -1478,7 +1505,7 @@ fn helm(cmd: &mut SimpleCommand) {
             cmd,
             EffectKind::Infrastructure,
             None,
-            &format!("change: helm {sub}"),
+            format!("change: helm {sub}"),
         ),
         _ => {}
     }
@@ -1528,7 +1555,7 @@ fn cloud(cmd: &mut SimpleCommand, p: &str) {
                 cmd,
                 EffectKind::Infrastructure,
                 ops.get(2).map(String::as_str),
-                &format!("delete: gh {} delete", ops[0]),
+                format!("delete: gh {} delete", ops[0]),
             );
         }
         push(cmd, EffectKind::Network, Some("github.com"), "gh");
@@ -1590,7 +1617,7 @@ fn cloud(cmd: &mut SimpleCommand, p: &str) {
             cmd,
             EffectKind::Infrastructure,
             None,
-            &format!("change: {p} {} (deletes one item)", words.join(" ")),
+            format!("change: {p} {} (deletes one item)", words.join(" ")),
         );
     }
     if let Some(v) = verb {
@@ -1604,19 +1631,19 @@ fn cloud(cmd: &mut SimpleCommand, p: &str) {
                 ops.iter().take(4).cloned().collect::<Vec<_>>().join(" ")
             )
         };
-        push(cmd, EffectKind::Infrastructure, None, &d);
+        push(cmd, EffectKind::Infrastructure, None, d);
     } else if !ops.is_empty() && !ops.iter().any(|o| read_only(o)) {
         push(
             cmd,
             EffectKind::Infrastructure,
             None,
-            &format!(
+            format!(
                 "change: {p} {}",
                 ops.iter().take(3).cloned().collect::<Vec<_>>().join(" ")
             ),
         );
     }
-    push(cmd, EffectKind::Network, None, p);
+    push(cmd, EffectKind::Network, None, p.to_owned());
 }
 
 fn docker(cmd: &mut SimpleCommand, p: &str) {
@@ -1629,13 +1656,13 @@ fn docker(cmd: &mut SimpleCommand, p: &str) {
             cmd,
             EffectKind::Infrastructure,
             None,
-            &format!("delete: {p} system prune"),
+            format!("delete: {p} system prune"),
         ),
         ("volume", "prune" | "rm") => push(
             cmd,
             EffectKind::Infrastructure,
             None,
-            &format!("delete: {p} volume {second} destroys volume data"),
+            format!("delete: {p} volume {second} destroys volume data"),
         ),
         ("compose", _) => {
             let rest: Vec<String> = cmd
@@ -1691,15 +1718,19 @@ fn package_manager(cmd: &mut SimpleCommand, p: &str) {
         .args
         .iter()
         .find(|a| !a.starts_with('-'))
-        .cloned()
-        .unwrap_or_default();
+        .map_or("", String::as_str);
+    // Copied only when an effect names it.
+    let sub = match sub {
+        "publish" | "unpublish" | "deprecate" | "dist-tag" => sub.to_owned(),
+        _ => return,
+    };
     if sub == "publish" && !cmd.args.iter().any(|a| a == "--dry-run") {
-        push(cmd, EffectKind::Publish, None, &format!("{p} publish"));
+        push(cmd, EffectKind::Publish, None, format!("{p} publish"));
         push(
             cmd,
             EffectKind::Network,
             Some("registry.npmjs.org"),
-            &format!("{p} publish"),
+            format!("{p} publish"),
         );
     } else if sub == "unpublish"
         || sub == "deprecate"
@@ -1709,7 +1740,7 @@ fn package_manager(cmd: &mut SimpleCommand, p: &str) {
             cmd,
             EffectKind::Publish,
             None,
-            &format!("{p} {sub} changes a published package"),
+            format!("{p} {sub} changes a published package"),
         );
     }
 }

@@ -1,6 +1,7 @@
 //! The data the analyser hands out: commands, redirections, effects, unresolved parts.
 
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// Everything the analyser learned about one command line.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -135,11 +136,15 @@ pub struct Effect {
     /// The path or host it applies to, when there is one.
     pub target: Option<String>,
     /// A short explanation (`force push`, `DROP TABLE reaching psql`).
-    pub detail: String,
+    pub detail: Cow<'static, str>,
 }
 
 impl Effect {
-    pub(crate) fn new(kind: EffectKind, target: Option<&str>, detail: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        kind: EffectKind,
+        target: Option<&str>,
+        detail: impl Into<Cow<'static, str>>,
+    ) -> Self {
         Effect {
             kind,
             target: target.map(str::to_owned),
@@ -150,7 +155,7 @@ impl Effect {
 
 impl std::fmt::Display for Effect {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}", self.kind)?;
+        f.write_str(self.kind.name())?;
         if let Some(t) = &self.target {
             write!(f, " {t}")?;
         }
@@ -191,6 +196,40 @@ pub enum EffectKind {
     Migration,
 }
 
+impl EffectKind {
+    /// Every kind.
+    pub const ALL: [EffectKind; 11] = [
+        EffectKind::ReadPath,
+        EffectKind::WritePath,
+        EffectKind::DeletePath,
+        EffectKind::Network,
+        EffectKind::Publish,
+        EffectKind::Privilege,
+        EffectKind::DynamicCode,
+        EffectKind::DestructiveVcs,
+        EffectKind::DestructiveData,
+        EffectKind::Infrastructure,
+        EffectKind::Migration,
+    ];
+
+    /// The kind's name as `Debug` writes it (`ReadPath`, `Network`...), without formatting.
+    pub fn name(self) -> &'static str {
+        match self {
+            EffectKind::ReadPath => "ReadPath",
+            EffectKind::WritePath => "WritePath",
+            EffectKind::DeletePath => "DeletePath",
+            EffectKind::Network => "Network",
+            EffectKind::Publish => "Publish",
+            EffectKind::Privilege => "Privilege",
+            EffectKind::DynamicCode => "DynamicCode",
+            EffectKind::DestructiveVcs => "DestructiveVcs",
+            EffectKind::DestructiveData => "DestructiveData",
+            EffectKind::Infrastructure => "Infrastructure",
+            EffectKind::Migration => "Migration",
+        }
+    }
+}
+
 /// A part of the command the analyser could not resolve.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Unresolved {
@@ -200,4 +239,23 @@ pub struct Unresolved {
     pub text: String,
     /// How it was reached (wrappers).
     pub wrappers: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `name` is what `Debug` writes, for every kind (an effect's `Display` starts with it).
+    #[test]
+    fn kind_names_are_their_debug_text() {
+        for kind in EffectKind::ALL {
+            assert_eq!(kind.name(), format!("{kind:?}"));
+        }
+        // `ALL` holds each kind once; a kind added to the enum without a name fails to
+        // compile in `name`.
+        let mut sorted = EffectKind::ALL.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), EffectKind::ALL.len());
+    }
 }

@@ -85,16 +85,23 @@ fn long_takes_value(spec: &Spec, spelling: &str) -> bool {
     spec.long_val.contains(&spelling)
 }
 
+/// Whether [`parse`] reads `arg` as an operand wherever it stands (`-` or a word that does
+/// not start with a dash).
+pub(crate) fn is_operand(arg: &str) -> bool {
+    arg == "-" || !arg.starts_with('-') || arg.len() < 2
+}
+
 /// Splits `args` into flags and operands according to `spec`.
-pub(crate) fn parse(spec: &Spec, args: &[String]) -> Parsed {
+pub(crate) fn parse<S: AsRef<str>>(spec: &Spec, args: &[S]) -> Parsed {
     let mut out = Parsed::default();
     let mut i = 0;
     let mut only_operands = false;
+    let text = |i: usize| args.get(i).map(|a| a.as_ref().to_owned());
     while i < args.len() {
-        let a = &args[i];
+        let a = args[i].as_ref();
         i += 1;
-        if only_operands || a == "-" || !a.starts_with('-') || a.len() < 2 {
-            out.operands.push(a.clone());
+        if only_operands || is_operand(a) {
+            out.operands.push(a.to_owned());
             if spec.posix_stop {
                 only_operands = true;
             }
@@ -109,7 +116,7 @@ pub(crate) fn parse(spec: &Spec, args: &[String]) -> Parsed {
             if let Some((name, value)) = a.split_once('=') {
                 push_canonical(spec, name, Some(value.to_owned()), &mut out);
             } else if long_takes_value(spec, a) {
-                let v = args.get(i).cloned();
+                let v = text(i);
                 if v.is_some() {
                     i += 1;
                 }
@@ -122,11 +129,14 @@ pub(crate) fn parse(spec: &Spec, args: &[String]) -> Parsed {
         // A short cluster: `-rf`, `-n5`, `-uf`.
         let body = &a[1..];
         for (pos, c) in body.char_indices() {
-            let spelling = format!("-{c}");
+            let mut buf = [0u8; 5];
+            buf[0] = b'-';
+            let len = 1 + c.encode_utf8(&mut buf[1..]).len();
+            let spelling = std::str::from_utf8(&buf[..len]).unwrap_or("-");
             if spec.short_val.contains(c) {
                 let rest = &body[pos + c.len_utf8()..];
                 let v = if rest.is_empty() {
-                    let v = args.get(i).cloned();
+                    let v = text(i);
                     if v.is_some() {
                         i += 1;
                     }
@@ -134,10 +144,10 @@ pub(crate) fn parse(spec: &Spec, args: &[String]) -> Parsed {
                 } else {
                     Some(rest.to_owned())
                 };
-                push_canonical(spec, &spelling, v, &mut out);
+                push_canonical(spec, spelling, v, &mut out);
                 break;
             }
-            push_canonical(spec, &spelling, None, &mut out);
+            push_canonical(spec, spelling, None, &mut out);
         }
     }
     out
@@ -474,5 +484,58 @@ mod tests {
         assert_eq!(a.operands, vec!["file".to_owned()]);
         let a = p(&HEAD_TAIL, &["-n5", "file"]);
         assert_eq!(a.operands, vec!["file".to_owned()]);
+    }
+
+    /// Borrowed and owned words parse alike (the walker passes `&str`, matching `String`).
+    #[test]
+    fn borrowed_words_parse_like_owned_ones() {
+        let words = [
+            "-C",
+            "sub",
+            "-c",
+            "k=v",
+            "--git-dir=x",
+            "push",
+            "-f",
+            "origin",
+            "+main",
+        ];
+        for spec in [&GIT_GLOBAL, &GIT_PUSH, &RM, &SSH, &GENERIC] {
+            assert_eq!(parse(spec, &words[..]), p(spec, &words));
+        }
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// What `walk` relies on to skip parsing git's global options: with a spec whose
+            /// options end at the first operand, a list that starts with an operand parses
+            /// to no flags and every word an operand.
+            #[test]
+            fn a_leading_operand_ends_posix_options(
+                words in prop::collection::vec(
+                    prop_oneof![
+                        prop::sample::select(vec![
+                            "-", "--", "-C", "-c", "--git-dir", "--git-dir=x", "push", "-f",
+                            "x", "", "-rf", "a=b", "-x5",
+                        ])
+                        .prop_map(str::to_owned),
+                        "[-a-z=+:]{0,5}",
+                    ],
+                    0..6,
+                )
+            ) {
+                prop_assume!(words.first().is_some_and(|w| is_operand(w)));
+                for spec in [&GIT_GLOBAL, &SSH] {
+                    prop_assert!(spec.posix_stop);
+                    let parsed = parse(spec, &words);
+                    prop_assert!(parsed.flags.is_empty());
+                    prop_assert!(!parsed.double_dash);
+                    prop_assert_eq!(&parsed.operands, &words);
+                }
+            }
+        }
     }
 }

@@ -128,7 +128,7 @@ impl CommandPattern {
                     return false;
                 }
                 let c = canonical(program, &cmd.args);
-                args_match(args, pat, &c, *prefix, *partial_last)
+                args_match(args, pat, &c.flags, &c.operands, *prefix, *partial_last)
             }
         }
     }
@@ -155,10 +155,16 @@ impl CommandPattern {
                 }
                 // The canonical form depends on the program and the arguments only, and the
                 // program is the pattern's here: the same for every pattern that gets this far.
-                let c = prepared
-                    .canonical
-                    .get_or_init(|| canonical(&cmd.program, &cmd.args));
-                args_match(args, pat, c, *prefix, *partial_last)
+                // Arguments that are all operands are their own canonical form: nothing is
+                // parsed or copied for them.
+                let c = prepared.canonical.get_or_init(|| {
+                    (!operands_only(&cmd.program, &cmd.args))
+                        .then(|| canonical(&cmd.program, &cmd.args))
+                });
+                match c {
+                    Some(c) => args_match(args, pat, &c.flags, &c.operands, *prefix, *partial_last),
+                    None => args_match(args, pat, &[], &cmd.args, *prefix, *partial_last),
+                }
             }
         }
     }
@@ -182,7 +188,8 @@ impl CommandPattern {
 #[derive(Debug)]
 pub struct PreparedCommand {
     command: SimpleCommand,
-    canonical: OnceLock<Parsed>,
+    /// `None` when the arguments are their own canonical form ([`operands_only`]).
+    canonical: OnceLock<Option<Parsed>>,
     lowered: OnceLock<Vec<String>>,
 }
 
@@ -253,14 +260,31 @@ pub(crate) fn canonical(program: &str, args: &[String]) -> Parsed {
     p
 }
 
-/// `pat` is the pattern's arguments as written, `p` and `c` the canonical forms of the
-/// pattern's and the command's arguments.
-fn args_match(pat: &[String], p: &Parsed, c: &Parsed, prefix: bool, partial_last: bool) -> bool {
+/// Whether [`canonical`] gives `args` back as they are: no flags, every argument an operand,
+/// unchanged. True when no argument looks like an option (for any spec, `opts::parse` then
+/// takes each as an operand) and, for `git push`, no refspec starts with `+` or `:` (which
+/// `canonical` rewrites).
+fn operands_only(program: &str, args: &[String]) -> bool {
+    let git_push = program == "git" && args.first().is_some_and(|a| a == "push");
+    args.iter()
+        .all(|a| opts::is_operand(a) && !(git_push && (a.starts_with('+') || a.starts_with(':'))))
+}
+
+/// `pat` is the pattern's arguments as written, `p` the canonical form of the pattern's
+/// arguments, `c_flags` and `c_operands` that of the command's.
+fn args_match(
+    pat: &[String],
+    p: &Parsed,
+    c_flags: &[(String, Option<String>)],
+    c_operands: &[String],
+    prefix: bool,
+    partial_last: bool,
+) -> bool {
     let glued_flag = partial_last && pat.last().is_some_and(|l| l.starts_with('-'));
     let glued_operand = partial_last && !glued_flag;
     for (i, (name, value)) in p.flags.iter().enumerate() {
         let last_flag = glued_flag && i + 1 == p.flags.len();
-        let found = c.flags.iter().any(|(n, v)| {
+        let found = c_flags.iter().any(|(n, v)| {
             let name_ok = n == name
                 || (last_flag
                     && pat.last().is_some_and(|l| l.starts_with("--"))
@@ -277,10 +301,10 @@ fn args_match(pat: &[String], p: &Parsed, c: &Parsed, prefix: bool, partial_last
             return false;
         }
     }
-    if p.operands.len() > c.operands.len() {
+    if p.operands.len() > c_operands.len() {
         return false;
     }
-    for (i, (po, co)) in p.operands.iter().zip(&c.operands).enumerate() {
+    for (i, (po, co)) in p.operands.iter().zip(c_operands).enumerate() {
         let last = i + 1 == p.operands.len();
         let ok = if last && glued_operand {
             co.starts_with(po.as_str())
@@ -292,10 +316,10 @@ fn args_match(pat: &[String], p: &Parsed, c: &Parsed, prefix: bool, partial_last
         }
     }
     if !prefix {
-        if p.operands.len() != c.operands.len() {
+        if p.operands.len() != c_operands.len() {
             return false;
         }
-        if c.flags.iter().any(|f| !p.flags.contains(f)) {
+        if c_flags.iter().any(|f| !p.flags.contains(f)) {
             return false;
         }
     }
@@ -332,6 +356,55 @@ pub(crate) fn wildcard(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Arguments `operands_only` accepts are what `canonical` gives back: no flags, no `--`,
+    /// the same operands.
+    #[test]
+    fn operands_only_args_are_their_canonical_form() {
+        let words = [
+            "push", "origin", "main", "+main", ":old", "-", "x", "build/", "a=b", "-rf", "--",
+            "--force", "-n5", "ref:x", "+",
+        ];
+        for program in [
+            "rm",
+            "git",
+            "cp",
+            "curl",
+            "docker",
+            "terraform",
+            "npm",
+            "sed",
+            "tee",
+        ] {
+            for a in words {
+                for b in words {
+                    for c in words {
+                        let args: Vec<String> = [a, b, c].iter().map(|w| (*w).to_owned()).collect();
+                        for args in [&args[..1], &args[..2], &args[..]] {
+                            if operands_only(program, args) {
+                                let parsed = canonical(program, args);
+                                assert!(parsed.flags.is_empty(), "{program} {args:?}");
+                                assert!(!parsed.double_dash, "{program} {args:?}");
+                                assert_eq!(parsed.operands, args, "{program} {args:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(operands_only(
+            "git",
+            &["push".into(), "origin".into(), "main".into()]
+        ));
+        assert!(!operands_only(
+            "git",
+            &["push".into(), "origin".into(), "+main".into()]
+        ));
+        assert!(!operands_only(
+            "npm",
+            &["test".into(), "--".into(), "--watch".into()]
+        ));
+    }
 
     #[test]
     fn wildcard_basics() {

@@ -2,6 +2,8 @@
 //! simple commands. Every nested source (`bash -c`, `eval`, `$(...)`, `ssh host cmd`,
 //! heredocs fed to shells) is parsed again, with a depth limit.
 
+use std::borrow::Cow;
+
 use brush_parser::ast;
 use brush_parser::ParserOptions;
 
@@ -53,11 +55,15 @@ pub(crate) struct Stdin {
     pub literal: Vec<String>,
 }
 
-/// What a command writes to its standard output, as far as it is known.
-#[derive(Clone, Default, Debug)]
-struct Output {
-    program: Option<String>,
-    literal: Option<String>,
+/// What a command writes to its standard output, as far as it is known: a command of the
+/// analysis (by index; its program and any literal output are read from it when a pipe
+/// needs them), a compound command, or nothing known.
+#[derive(Clone, Copy, Default, Debug)]
+enum Output {
+    #[default]
+    Unknown,
+    Command(usize),
+    Group,
 }
 
 pub(crate) struct Walker {
@@ -115,17 +121,18 @@ impl Walker {
             );
             return;
         }
-        if bracket_depth(src) > MAX_NESTING {
-            self.unresolved("brackets nested too deeply", src, ctx);
-            return;
-        }
         if self.fast {
             if let Some(words) = plain_words(src) {
                 // What the parser would give: one list, one pipeline, one simple command
-                // whose words are the plain words themselves (see `plain_words`).
-                self.plain_command(words, ctx, stdin);
+                // whose words are the plain words themselves (see `plain_words`). Plain
+                // words hold no brackets, so the nesting limit below cannot apply.
+                self.plain_command(src, words, ctx, stdin);
                 return;
             }
+        }
+        if bracket_depth(src) > MAX_NESTING {
+            self.unresolved("brackets nested too deeply", src, ctx);
+            return;
         }
         let mut parser =
             brush_parser::Parser::new(std::io::BufReader::new(src.as_bytes()), &self.opts);
@@ -152,13 +159,30 @@ impl Walker {
     }
 
     fn pipeline(&mut self, p: &ast::Pipeline, ctx: &Ctx, stdin: &Stdin) {
-        let mut input = stdin.clone();
-        for cmd in &p.seq {
+        let mut input = std::borrow::Cow::Borrowed(stdin);
+        for (i, cmd) in p.seq.iter().enumerate() {
             let out = self.command(cmd, ctx, &input);
-            input = Stdin {
-                from: out.program,
-                literal: out.literal.into_iter().collect(),
-            };
+            if i + 1 < p.seq.len() {
+                input = std::borrow::Cow::Owned(self.piped(out));
+            }
+        }
+    }
+
+    /// What a command's output gives the next command of a pipeline.
+    fn piped(&self, out: Output) -> Stdin {
+        match out {
+            Output::Command(i) => {
+                let c = &self.out.commands[i];
+                Stdin {
+                    from: Some(c.program.clone()),
+                    literal: effects::literal_output(c).into_iter().collect(),
+                }
+            }
+            Output::Group => Stdin {
+                from: Some("(group)".to_owned()),
+                literal: Vec::new(),
+            },
+            Output::Unknown => Stdin::default(),
         }
     }
 
@@ -178,6 +202,7 @@ impl Walker {
     /// one simple command made of plain words, no assignment prefix and no redirection.
     fn plain_command<'s>(
         &mut self,
+        src: &'s str,
         words: impl Iterator<Item = &'s str>,
         ctx: &Ctx,
         stdin: &Stdin,
@@ -185,12 +210,46 @@ impl Walker {
         if self.at_command_limit(ctx) {
             return;
         }
-        let wordv: Vec<Value> = words
-            .map(|w| Value {
-                text: w.to_owned(),
-                literal: true,
-                substitutions: Vec::new(),
-            })
+        let mut words = words;
+        let Some(first) = words.next() else {
+            return;
+        };
+        let program = program_name(first.to_owned());
+        if !handled_by_name(&program) {
+            // What `normalize` does with a program it does not handle by name: emit it as
+            // it is, without building the words' values first.
+            let args: Vec<String> = words.map(str::to_owned).collect();
+            // Plain words need no quoting (their alphabet is inside `quote`'s), and they are
+            // separated by single spaces: the text is the source with the program's name.
+            let mut text = String::with_capacity(program.len() + src.len() - first.len());
+            text.push_str(&program);
+            text.push_str(&src[first.len()..]);
+            self.emit_text(
+                program,
+                args,
+                text,
+                Vec::new(),
+                ctx.redirects.clone(),
+                stdin,
+                ctx,
+            );
+            return;
+        }
+        if program == "git" {
+            // What `normalize` does with `git`, without the words' values.
+            let args = words.map(str::to_owned).collect();
+            self.git(program, args, Vec::new(), ctx.redirects.clone(), stdin, ctx);
+            return;
+        }
+        // `normalize` takes the program's name of the first word again, which leaves a name
+        // as it is.
+        let value = |text: String| Value {
+            text,
+            literal: true,
+            substitutions: Vec::new(),
+        };
+        let wordv: Vec<Value> = std::iter::once(value(program))
+            .chain(words.map(|w| value(w.to_owned())))
             .collect();
         self.normalize(wordv, Vec::new(), ctx.redirects.clone(), stdin, ctx);
     }
@@ -212,10 +271,7 @@ impl Walker {
                     }
                 }
                 self.compound(cc, &inner, &inputs);
-                Output {
-                    program: Some("(group)".to_owned()),
-                    literal: None,
-                }
+                Output::Group
             }
             ast::Command::Function(f) => {
                 let name = f.fname.value.clone();
@@ -497,74 +553,89 @@ impl Walker {
         stdin: &Stdin,
         ctx: &Ctx,
     ) -> Output {
-        let mut ctx = ctx.clone();
-        let mut stdin = stdin.clone();
+        // Copied only when a wrapper changes them.
+        let mut ctx = Cow::Borrowed(ctx);
+        let mut stdin = Cow::Borrowed(stdin);
         loop {
             if wordv.is_empty() {
                 return Output::default();
             }
-            let first = &wordv[0];
+            // The program word is taken out; what is left are its arguments.
+            let first = wordv.remove(0);
+            let mut rest = wordv;
             if !first.literal {
                 self.unresolved("program name is computed at run time", &first.text, &ctx);
-                let program = first.text.clone();
-                let args = wordv.split_off(1);
-                let out = self.emit(program, args, assigns, redirects, &stdin, &ctx);
+                let out = self.emit(first.text, rest, assigns, redirects, &stdin, &ctx);
                 if let Some(c) = self.out.commands.last_mut() {
                     c.known_program = false;
                 }
                 return out;
             }
-            let program = program_name(&first.text);
-            let rest: Vec<Value> = wordv[1..].to_vec();
-            let texts: Vec<String> = rest.iter().map(|v| v.text.clone()).collect();
+            let program = program_name(first.text);
+            if !handled_by_name(&program) {
+                return self.emit(program, rest, assigns, redirects, &stdin, &ctx);
+            }
             match program.as_str() {
                 "command" => {
                     let mut i = 0;
                     let mut lookup = false;
-                    while i < texts.len() && texts[i].starts_with('-') && texts[i] != "--" {
-                        if texts[i].contains('v') || texts[i].contains('V') {
+                    while i < rest.len() && rest[i].text.starts_with('-') && rest[i].text != "--" {
+                        if rest[i].text.contains('v') || rest[i].text.contains('V') {
                             lookup = true;
                         }
                         i += 1;
                     }
-                    if i < texts.len() && texts[i] == "--" {
+                    if i < rest.len() && rest[i].text == "--" {
                         i += 1;
                     }
-                    if lookup || i >= texts.len() {
+                    if lookup || i >= rest.len() {
                         return self.emit(program, rest, assigns, redirects, &stdin, &ctx);
                     }
-                    wordv = rest[i..].to_vec();
+                    rest.drain(..i);
+                    wordv = rest;
                 }
                 "builtin" | "nohup" | "setsid" | "unbuffer" | "busybox" | "catchsegv" => {
                     let mut i = 0;
-                    while i < texts.len() && texts[i].starts_with('-') {
+                    while i < rest.len() && rest[i].text.starts_with('-') {
                         i += 1;
                     }
-                    if i >= texts.len() {
+                    if i >= rest.len() {
                         return self.emit(program, rest, assigns, redirects, &stdin, &ctx);
                     }
                     if program != "builtin" {
-                        ctx.wrappers.push(program.clone());
+                        ctx.to_mut().wrappers.push(program);
                     }
-                    wordv = rest[i..].to_vec();
+                    rest.drain(..i);
+                    wordv = rest;
                 }
                 "exec" => {
                     let mut i = 0;
-                    while i < texts.len() && texts[i].starts_with('-') {
-                        if texts[i] == "-a" {
+                    while i < rest.len() && rest[i].text.starts_with('-') {
+                        if rest[i].text == "-a" {
                             i += 1;
                         }
                         i += 1;
                     }
-                    if i >= texts.len() {
+                    if i >= rest.len() {
                         return self.emit(program, rest, assigns, redirects, &stdin, &ctx);
                     }
-                    wordv = rest[i..].to_vec();
+                    rest.drain(..i);
+                    wordv = rest;
                 }
                 "sudo" | "doas" | "nice" | "timeout" | "time" | "stdbuf" | "ionice" | "taskset"
                 | "chroot" | "flock" | "env" | "xargs" | "su" | "runuser" | "pkexec" | "chrt" => {
-                    match self.unwrap_wrapper(&program, &rest, &mut assigns, &mut ctx, &mut stdin) {
+                    match self.unwrap_wrapper(
+                        &program,
+                        &rest,
+                        &mut assigns,
+                        ctx.to_mut(),
+                        stdin.to_mut(),
+                    ) {
                         Unwrap::Inner(inner) => wordv = inner,
+                        Unwrap::From(start) => {
+                            rest.drain(..start);
+                            wordv = rest;
+                        }
                         Unwrap::Done(out) => return out,
                         Unwrap::Emit => {
                             return self.emit(program, rest, assigns, redirects, &stdin, &ctx)
@@ -587,17 +658,23 @@ impl Walker {
                     return out;
                 }
                 "watch" => {
-                    let parsed = opts::parse(&opts::WATCH, &texts);
-                    let start = texts.len().saturating_sub(parsed.operands.len());
-                    let cmd = rest[start..].to_vec();
-                    if cmd.is_empty() {
+                    let (start, exec) = {
+                        let texts: Vec<&str> = rest.iter().map(|v| v.text.as_str()).collect();
+                        let parsed = opts::parse(&opts::WATCH, &texts);
+                        (
+                            texts.len().saturating_sub(parsed.operands.len()),
+                            parsed.has("exec"),
+                        )
+                    };
+                    if start >= rest.len() {
                         return self.emit(program, rest, assigns, redirects, &stdin, &ctx);
                     }
-                    if parsed.has("exec") {
-                        ctx.wrappers.push("watch".to_owned());
-                        wordv = cmd;
+                    if exec {
+                        ctx.to_mut().wrappers.push("watch".to_owned());
+                        rest.drain(..start);
+                        wordv = rest;
                     } else {
-                        let (source, literal) = join(&cmd);
+                        let (source, literal) = join(&rest[start..]);
                         if !literal {
                             self.unresolved(
                                 "watch of a string computed at run time",
@@ -612,36 +689,45 @@ impl Walker {
                 }
                 "npx" | "bunx" | "pnpx" => {
                     let mut i = 0;
-                    while i < texts.len() && texts[i].starts_with('-') {
-                        if matches!(texts[i].as_str(), "-p" | "--package" | "-c" | "--call") {
+                    while i < rest.len() && rest[i].text.starts_with('-') {
+                        if matches!(rest[i].text.as_str(), "-p" | "--package" | "-c" | "--call") {
                             i += 1;
                         }
                         i += 1;
                     }
-                    if i >= texts.len() {
+                    if i >= rest.len() {
                         return self.emit(program, rest, assigns, redirects, &stdin, &ctx);
                     }
-                    ctx.wrappers.push(program.clone());
-                    wordv = rest[i..].to_vec();
+                    ctx.to_mut().wrappers.push(program);
+                    rest.drain(..i);
+                    wordv = rest;
                 }
                 "bundle" | "poetry" | "uv" | "pipenv" | "pdm" | "hatch" | "pnpm" | "yarn"
                 | "dotenv"
-                    if texts
+                    if rest
                         .first()
-                        .is_some_and(|s| s == "exec" || s == "run" || s == "--")
+                        .is_some_and(|s| s.text == "exec" || s.text == "run" || s.text == "--")
                         && !(program == "yarn" || program == "pnpm")
                         || (matches!(program.as_str(), "yarn" | "pnpm")
-                            && texts.first().is_some_and(|s| s == "exec" || s == "dlx")) =>
+                            && rest
+                                .first()
+                                .is_some_and(|s| s.text == "exec" || s.text == "dlx")) =>
                 {
-                    if texts.len() < 2 {
+                    if rest.len() < 2 {
                         return self.emit(program, rest, assigns, redirects, &stdin, &ctx);
                     }
-                    ctx.wrappers.push(format!("{program} {}", texts[0]));
-                    wordv = rest[1..].to_vec();
+                    let sub = rest.remove(0);
+                    ctx.to_mut()
+                        .wrappers
+                        .push(format!("{program} {}", sub.text));
+                    wordv = rest;
                 }
                 "ssh" => return self.ssh(program, rest, assigns, redirects, &stdin, &ctx),
                 "find" => return self.find(program, rest, assigns, redirects, &stdin, &ctx),
-                "git" => return self.git(program, rest, assigns, redirects, &stdin, &ctx),
+                "git" => {
+                    let args = rest.into_iter().map(|v| v.text).collect();
+                    return self.git(program, args, assigns, redirects, &stdin, &ctx);
+                }
                 _ => return self.emit(program, rest, assigns, redirects, &stdin, &ctx),
             }
         }
@@ -655,7 +741,7 @@ impl Walker {
         ctx: &mut Ctx,
         stdin: &mut Stdin,
     ) -> Unwrap {
-        let texts: Vec<String> = rest.iter().map(|v| v.text.clone()).collect();
+        let texts: Vec<&str> = rest.iter().map(|v| v.text.as_str()).collect();
         let spec = match program {
             "sudo" => &opts::SUDO,
             "doas" => &opts::DOAS,
@@ -729,7 +815,7 @@ impl Walker {
             return Unwrap::Emit;
         }
         ctx.wrappers.push(program.to_owned());
-        Unwrap::Inner(rest[start..].to_vec())
+        Unwrap::From(start)
     }
 
     fn shell(
@@ -891,23 +977,17 @@ impl Walker {
         stdin: &Stdin,
         ctx: &Ctx,
     ) -> Output {
-        let texts: Vec<String> = rest.iter().map(|v| v.text.clone()).collect();
+        let mut rest = rest;
+        let texts: Vec<&str> = rest.iter().map(|v| v.text.as_str()).collect();
         let parsed = opts::parse(&opts::SSH, &texts);
         let start = texts.len() - parsed.operands.len();
         if parsed.operands.len() <= 1 {
             return self.emit(program, rest, assigns, redirects, stdin, ctx);
         }
         let host = parsed.operands[0].clone();
-        let remote = &rest[start + 1..];
-        let (source, literal) = join(remote);
-        let out = self.emit(
-            program,
-            rest[..start + 1].to_vec(),
-            assigns,
-            redirects,
-            stdin,
-            ctx,
-        );
+        let remote = rest.split_off(start + 1);
+        let (source, literal) = join(&remote);
+        let out = self.emit(program, rest, assigns, redirects, stdin, ctx);
         if !literal {
             self.unresolved("remote command computed at run time", &source, ctx);
         }
@@ -1034,20 +1114,27 @@ impl Walker {
         out
     }
 
+    /// `git` with its arguments' texts (git's own options are all it reads).
     fn git(
         &mut self,
         program: String,
-        rest: Vec<Value>,
+        rest: Vec<String>,
         assigns: Vec<String>,
         redirects: Vec<Redirect>,
         stdin: &Stdin,
         ctx: &Ctx,
     ) -> Output {
-        let texts: Vec<String> = rest.iter().map(|v| v.text.clone()).collect();
-        let parsed = opts::parse(&opts::GIT_GLOBAL, &texts);
-        let start = texts.len() - parsed.operands.len();
+        let mut rest = rest;
+        // Global options end at the first operand (the subcommand): when the first word is
+        // one, there are none, and nothing needs parsing.
+        let (start, flags) = if rest.first().is_none_or(|a| opts::is_operand(a)) {
+            (0, Vec::new())
+        } else {
+            let parsed = opts::parse(&opts::GIT_GLOBAL, &rest);
+            (rest.len() - parsed.operands.len(), parsed.flags)
+        };
         let mut extra = Vec::new();
-        for (flag, value) in &parsed.flags {
+        for (flag, value) in &flags {
             if flag != "c" {
                 continue;
             }
@@ -1080,14 +1167,8 @@ impl Walker {
                 ));
             }
         }
-        let out = self.emit(
-            program,
-            rest[start..].to_vec(),
-            assigns,
-            redirects,
-            stdin,
-            ctx,
-        );
+        rest.drain(..start);
+        let out = self.emit_args(program, rest, assigns, redirects, stdin, ctx);
         if let Some(c) = self.out.commands.last_mut() {
             c.effects.extend(extra);
         }
@@ -1105,11 +1186,42 @@ impl Walker {
         ctx: &Ctx,
     ) -> Output {
         let args: Vec<String> = args.into_iter().map(|v| v.text).collect();
-        let mut text = words::quote(&program);
+        self.emit_args(program, args, assignments, redirects, stdin, ctx)
+    }
+
+    /// [`Walker::emit`] with the arguments' texts.
+    fn emit_args(
+        &mut self,
+        program: String,
+        args: Vec<String>,
+        assignments: Vec<String>,
+        redirects: Vec<Redirect>,
+        stdin: &Stdin,
+        ctx: &Ctx,
+    ) -> Output {
+        // Plain words (the usual case) are written as they are: one allocation in all.
+        let mut text =
+            String::with_capacity(program.len() + args.iter().map(|a| a.len() + 1).sum::<usize>());
+        words::quote_into(&mut text, &program);
         for a in &args {
             text.push(' ');
-            text.push_str(&words::quote(a));
+            words::quote_into(&mut text, a);
         }
+        self.emit_text(program, args, text, assignments, redirects, stdin, ctx)
+    }
+
+    /// [`Walker::emit_args`] with the normalised text written already.
+    #[allow(clippy::too_many_arguments)]
+    fn emit_text(
+        &mut self,
+        program: String,
+        args: Vec<String>,
+        text: String,
+        assignments: Vec<String>,
+        redirects: Vec<Redirect>,
+        stdin: &Stdin,
+        ctx: &Ctx,
+    ) -> Output {
         let mut cmd = SimpleCommand {
             program,
             args,
@@ -1123,12 +1235,8 @@ impl Walker {
             text,
         };
         effects::classify(&mut cmd);
-        let output = Output {
-            program: Some(cmd.program.clone()),
-            literal: effects::literal_output(&cmd),
-        };
         self.out.commands.push(cmd);
-        output
+        Output::Command(self.out.commands.len() - 1)
     }
 }
 
@@ -1138,9 +1246,75 @@ enum Item<'a> {
 }
 
 enum Unwrap {
+    /// Go on with these words.
     Inner(Vec<Value>),
+    /// Go on with the wrapper's arguments from this one on.
+    From(usize),
     Done(Output),
     Emit,
+}
+
+/// The programs [`Walker::normalize`] treats by name (wrappers it unwraps, shells and `eval`
+/// whose code it parses again, programs whose arguments it reads: `ssh`, `find`, `git`);
+/// any other program is emitted as it is. `normalize` asks this before its `match`, so the
+/// list and the match cannot disagree about a program missing here.
+fn handled_by_name(program: &str) -> bool {
+    matches!(
+        program,
+        "command"
+            | "builtin"
+            | "nohup"
+            | "setsid"
+            | "unbuffer"
+            | "busybox"
+            | "catchsegv"
+            | "exec"
+            | "sudo"
+            | "doas"
+            | "nice"
+            | "timeout"
+            | "time"
+            | "stdbuf"
+            | "ionice"
+            | "taskset"
+            | "chroot"
+            | "flock"
+            | "env"
+            | "xargs"
+            | "su"
+            | "runuser"
+            | "pkexec"
+            | "chrt"
+            | "sh"
+            | "bash"
+            | "zsh"
+            | "dash"
+            | "ksh"
+            | "mksh"
+            | "ash"
+            | "fish"
+            | "rbash"
+            | "yash"
+            | "csh"
+            | "tcsh"
+            | "eval"
+            | "watch"
+            | "npx"
+            | "bunx"
+            | "pnpx"
+            | "bundle"
+            | "poetry"
+            | "uv"
+            | "pipenv"
+            | "pdm"
+            | "hatch"
+            | "pnpm"
+            | "yarn"
+            | "dotenv"
+            | "ssh"
+            | "find"
+            | "git"
+    )
 }
 
 fn rest_after_is_interactive(redirects: &[Redirect]) -> bool {
@@ -1148,10 +1322,10 @@ fn rest_after_is_interactive(redirects: &[Redirect]) -> bool {
 }
 
 /// `/usr/bin/rm` is `rm`.
-pub(crate) fn program_name(text: &str) -> String {
+pub(crate) fn program_name(text: String) -> String {
     match text.rsplit_once('/') {
         Some((_, base)) if !base.is_empty() => base.to_owned(),
-        _ => text.to_owned(),
+        _ => text,
     }
 }
 
@@ -1177,7 +1351,7 @@ fn join(words: &[Value]) -> (String, bool) {
     (s, literal)
 }
 
-fn shell_join(words: &[String]) -> String {
+fn shell_join(words: &[&str]) -> String {
     words
         .iter()
         .map(|w| words::quote(w))
@@ -1245,4 +1419,30 @@ fn bracket_depth(src: &str) -> usize {
         }
     }
     max
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path writes a plain command's text without quoting: every word `plain_words`
+    /// accepts (in any position, a program's name too) is one `quote` leaves as it is.
+    #[test]
+    fn plain_words_need_no_quoting() {
+        for b in 0u8..128 {
+            let c = char::from(b);
+            for word in [
+                format!("{c}"),
+                format!("a{c}"),
+                format!("{c}a"),
+                format!("/{c}"),
+            ] {
+                if plain_words(&format!("x {word}")).is_some() {
+                    assert_eq!(words::quote(&word), word, "{word:?}");
+                    let name = program_name(word.clone());
+                    assert_eq!(words::quote(&name), name, "{name:?}");
+                }
+            }
+        }
+    }
 }

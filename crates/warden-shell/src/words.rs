@@ -179,6 +179,13 @@ fn ansi_c(s: &str) -> String {
 
 /// Quotes a word for display so that the normalised text reads back as the same word.
 pub(crate) fn quote(word: &str) -> String {
+    let mut out = String::new();
+    quote_into(&mut out, word);
+    out
+}
+
+/// [`quote`], appended to `out`.
+pub(crate) fn quote_into(out: &mut String, word: &str) {
     if !word.is_empty()
         && !word.starts_with('#')
         && word.bytes().all(|b| {
@@ -207,9 +214,10 @@ pub(crate) fn quote(word: &str) -> String {
                 )
         })
     {
-        return word.to_owned();
+        out.push_str(word);
+        return;
     }
-    let mut out = String::with_capacity(word.len() + 2);
+    out.reserve(word.len() + 2);
     out.push('\'');
     for c in word.chars() {
         if c == '\'' {
@@ -219,7 +227,6 @@ pub(crate) fn quote(word: &str) -> String {
         }
     }
     out.push('\'');
-    out
 }
 
 #[cfg(test)]

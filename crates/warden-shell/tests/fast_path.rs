@@ -281,6 +281,30 @@ proptest! {
     }
 }
 
+/// A plain command whose program the walker does not treat by name is emitted straight from
+/// its words; one it treats by name (spelled with a path or not) goes through the unwrapping.
+/// Both agree with the parser.
+#[test]
+fn programs_by_name_and_others_analyse_the_same() {
+    for cmd in [
+        "npm test -- --watch",
+        "/usr/bin/npm test",
+        "./run.sh a b",
+        "git push origin main",
+        "/usr/bin/git -C sub push origin +main",
+        "/usr/bin/sudo /bin/rm -rf build",
+        "/usr/local/bin/yarn dlx create-app x",
+        "yarn run build",
+        "/bin/bash -c ls",
+        "env A=1 B=2 ./x",
+        "a/ b",
+        "/ x",
+        "make",
+    ] {
+        assert_eq!(analyze(cmd), analyze_with_parser_only(cmd), "{cmd:?}");
+    }
+}
+
 /// An independent statement of the fast path's shape, to count how often it applies.
 fn is_plain(line: &str) -> bool {
     !line.is_empty()
