@@ -36,7 +36,8 @@ pub(crate) fn is_decoder(p: &str) -> bool {
     )
 }
 
-fn is_shell(p: &str) -> bool {
+/// The shells, whose `-c` code and scripts the walker reads as shell again.
+pub(crate) fn is_shell(p: &str) -> bool {
     matches!(
         p,
         "sh" | "bash"

@@ -642,8 +642,7 @@ impl Walker {
                         }
                     }
                 }
-                "sh" | "bash" | "zsh" | "dash" | "ksh" | "mksh" | "ash" | "fish" | "rbash"
-                | "yash" | "csh" | "tcsh" => {
+                shell if crate::effects::is_shell(shell) => {
                     return self.shell(&program, rest, assigns, redirects, &stdin, &ctx);
                 }
                 "eval" => {
@@ -1259,62 +1258,51 @@ enum Unwrap {
 /// any other program is emitted as it is. `normalize` asks this before its `match`, so the
 /// list and the match cannot disagree about a program missing here.
 fn handled_by_name(program: &str) -> bool {
-    matches!(
-        program,
-        "command"
-            | "builtin"
-            | "nohup"
-            | "setsid"
-            | "unbuffer"
-            | "busybox"
-            | "catchsegv"
-            | "exec"
-            | "sudo"
-            | "doas"
-            | "nice"
-            | "timeout"
-            | "time"
-            | "stdbuf"
-            | "ionice"
-            | "taskset"
-            | "chroot"
-            | "flock"
-            | "env"
-            | "xargs"
-            | "su"
-            | "runuser"
-            | "pkexec"
-            | "chrt"
-            | "sh"
-            | "bash"
-            | "zsh"
-            | "dash"
-            | "ksh"
-            | "mksh"
-            | "ash"
-            | "fish"
-            | "rbash"
-            | "yash"
-            | "csh"
-            | "tcsh"
-            | "eval"
-            | "watch"
-            | "npx"
-            | "bunx"
-            | "pnpx"
-            | "bundle"
-            | "poetry"
-            | "uv"
-            | "pipenv"
-            | "pdm"
-            | "hatch"
-            | "pnpm"
-            | "yarn"
-            | "dotenv"
-            | "ssh"
-            | "find"
-            | "git"
-    )
+    crate::effects::is_shell(program)
+        || matches!(
+            program,
+            "command"
+                | "builtin"
+                | "nohup"
+                | "setsid"
+                | "unbuffer"
+                | "busybox"
+                | "catchsegv"
+                | "exec"
+                | "sudo"
+                | "doas"
+                | "nice"
+                | "timeout"
+                | "time"
+                | "stdbuf"
+                | "ionice"
+                | "taskset"
+                | "chroot"
+                | "flock"
+                | "env"
+                | "xargs"
+                | "su"
+                | "runuser"
+                | "pkexec"
+                | "chrt"
+                | "eval"
+                | "watch"
+                | "npx"
+                | "bunx"
+                | "pnpx"
+                | "bundle"
+                | "poetry"
+                | "uv"
+                | "pipenv"
+                | "pdm"
+                | "hatch"
+                | "pnpm"
+                | "yarn"
+                | "dotenv"
+                | "ssh"
+                | "find"
+                | "git"
+        )
 }
 
 fn rest_after_is_interactive(redirects: &[Redirect]) -> bool {
