@@ -124,11 +124,7 @@ fn gate_for(id: &str, pattern: &str) -> Option<String> {
     if !relax(&mut parsed) {
         return None;
     }
-    let mut out = String::new();
-    ast::print::Printer::new()
-        .print(&parsed, &mut out)
-        .expect("printing to a String");
-    Some(out)
+    Some(printed(&parsed))
 }
 
 /// A capture group of a rule regex that is one greedy counted repetition of a one-byte
@@ -217,11 +213,7 @@ fn relax_groups(pattern: &str, groups: &[CountedGroup]) -> Option<String> {
     if !walk(&mut parsed, groups) {
         return None;
     }
-    let mut out = String::new();
-    ast::print::Printer::new()
-        .print(&parsed, &mut out)
-        .expect("printing to a String");
-    Some(out)
+    Some(printed(&parsed))
 }
 
 /// True when every literal of `seq` is finite and starts (`prefix`) or ends with one of
@@ -769,4 +761,13 @@ fn main() {
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
     std::fs::write(out_dir.join("gates.bin"), blob).unwrap();
     std::fs::write(out_dir.join("builtin_rules.rs"), o).unwrap();
+}
+
+/// A regex syntax tree written back as a pattern.
+fn printed(tree: &ast::Ast) -> String {
+    let mut out = String::new();
+    ast::print::Printer::new()
+        .print(tree, &mut out)
+        .expect("printing to a String");
+    out
 }
