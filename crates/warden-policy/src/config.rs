@@ -519,6 +519,30 @@ pub fn parse_text(path: &Path, layer: Layer, text: String) -> Result<LoadedFile,
     // overrides only those); a typed error is found again from the text for its position.
     let table: toml::Table = toml::from_str(&text).map_err(toml_error)?;
     let sections = table.keys().cloned().collect();
+    // `[permissions]` accepts what Claude Code's block may hold, so serde cannot refuse unknown
+    // keys there; in warden's own file a misspelt list (`denny = [...]`) would silently drop
+    // its rules, so it is an error.
+    if let Some(toml::Value::Table(permissions)) = table.get("permissions") {
+        const KNOWN: &[&str] = &[
+            "deny",
+            "ask",
+            "allow",
+            "defaultMode",
+            "additionalDirectories",
+        ];
+        if let Some(unknown) = permissions.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+            let (line, column) = key_position(&text, unknown);
+            return Err(ConfigError::Toml {
+                path: path.to_path_buf(),
+                message: format!(
+                    "unknown key `{unknown}` in [permissions]; expected one of {}",
+                    KNOWN.join(", ")
+                ),
+                line,
+                column,
+            });
+        }
+    }
     let policy: PolicyFile = match toml::Value::Table(table).try_into() {
         Ok(policy) => policy,
         Err(e) => {
@@ -536,6 +560,29 @@ pub fn parse_text(path: &Path, layer: Layer, text: String) -> Result<LoadedFile,
         hooks: Vec::new(),
         sections,
     })
+}
+
+/// Where a key is written at the start of a line (`key =`, `key.sub =`), for an error that
+/// serde gives no position for.
+fn key_position(text: &str, key: &str) -> (Option<usize>, Option<usize>) {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let bare = trimmed.strip_prefix(key).is_some_and(|rest| {
+            rest.trim_start().starts_with('=') || rest.trim_start().starts_with('.')
+        });
+        let quoted = trimmed
+            .strip_prefix('"')
+            .and_then(|rest| rest.strip_prefix(key))
+            .is_some_and(|rest| rest.starts_with('"'));
+        if bare || quoted {
+            let (l, c) = line_col(text, offset + indent);
+            return (Some(l), Some(c));
+        }
+        offset += line.len();
+    }
+    (None, None)
 }
 
 /// 1-based line and column of a byte offset.
@@ -758,6 +805,36 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_misspelt_permissions_list_is_an_error_with_its_line() {
+        let text = "[permissions]\ndeny = [\"Bash(rm -rf*)\"]\n  denny = [\"Bash(git push:*)\"]\n";
+        let err = parse_text(Path::new("warden.toml"), Layer::Project, text.to_string())
+            .expect_err("an unknown key in [permissions] is refused");
+        match err {
+            ConfigError::Toml {
+                message,
+                line,
+                column,
+                ..
+            } => {
+                assert!(message.contains("unknown key `denny`"), "{message}");
+                assert_eq!((line, column), (Some(3), Some(3)));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Claude Code's own keys are accepted, in TOML as in its settings.json.
+        let claude_keys =
+            "[permissions]\ndefaultMode = \"plan\"\nadditionalDirectories = [\"../lib\"]\n";
+        parse_text(
+            Path::new("warden.toml"),
+            Layer::Project,
+            claude_keys.to_string(),
+        )
+        .unwrap();
+        let json = r#"{"permissions": {"deny": [], "disableBypassPermissionsMode": "disable"}}"#;
+        parse_text(Path::new("settings.json"), Layer::Project, json.to_string()).unwrap();
     }
 
     #[test]
