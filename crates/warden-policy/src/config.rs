@@ -79,8 +79,11 @@ pub struct PolicyFile {
 }
 
 /// `[permissions]`.
+// serde accepts any key here (Claude Code's own block holds more); the schema editors check
+// warden.toml against refuses unknown ones, as `parse_text` does for TOML.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(deny_unknown_fields)]
 pub struct Permissions {
     pub deny: Vec<String>,
     pub ask: Vec<String>,
@@ -835,6 +838,13 @@ mod tests {
         .unwrap();
         let json = r#"{"permissions": {"deny": [], "disableBypassPermissionsMode": "disable"}}"#;
         parse_text(Path::new("settings.json"), Layer::Project, json.to_string()).unwrap();
+    }
+
+    #[test]
+    fn the_schema_refuses_unknown_permission_keys_too() {
+        let schema = json_schema();
+        let permissions = &schema["definitions"]["Permissions"];
+        assert_eq!(permissions["additionalProperties"], false, "{permissions}");
     }
 
     #[test]
