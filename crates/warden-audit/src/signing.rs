@@ -233,15 +233,7 @@ impl Checkpoint {
     /// Checks the signature with the embedded public key. `Err` explains a
     /// malformed record; `Ok(false)` is a signature that does not verify.
     pub fn signature_valid(&self) -> Result<bool, String> {
-        let mut head = [0u8; 32];
-        hex::decode_to_slice(&self.head_hash, &mut head).map_err(|e| format!("head hash: {e}"))?;
-        let mut pk = [0u8; 32];
-        hex::decode_to_slice(&self.public_key, &mut pk).map_err(|e| format!("public key: {e}"))?;
-        let mut sig = [0u8; 64];
-        hex::decode_to_slice(&self.signature, &mut sig).map_err(|e| format!("signature: {e}"))?;
-        let vk = VerifyingKey::from_bytes(&pk).map_err(|e| format!("public key: {e}"))?;
-        let msg = chain::checkpoint_message(&self.log_id, self.seq, &head, self.ts_us);
-        Ok(vk.verify(&msg, &Signature::from_bytes(&sig)).is_ok())
+        self.signature_valid_cached(&mut None)
     }
 
     /// [`Checkpoint::signature_valid`], reusing the decoded public key of
