@@ -19,11 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use serde_json::json;
-use warden_audit::{
-    AuditStore, Decision, Durability, EventKind, IntegrityCheck, NewEvent, SqliteStore,
-    StoreOptions,
-};
+use warden_audit::{AuditStore, Durability, IntegrityCheck, SqliteStore, StoreOptions};
 
 fn opts(dir: &Path, durability: Durability) -> StoreOptions {
     let mut o = StoreOptions {
@@ -35,37 +31,9 @@ fn opts(dir: &Path, durability: Durability) -> StoreOptions {
     o
 }
 
-/// A typical PreToolUse / PostToolUse pair member, about 300 bytes stored.
-fn event(i: u64) -> NewEvent {
-    let post = i % 2 == 1;
-    let kind = if post {
-        EventKind::PostToolUse
-    } else {
-        EventKind::PreToolUse
-    };
-    let mut e = NewEvent::new(format!("session-{}", i / 200), "claude-code", kind);
-    e.cwd = "/home/dev/projects/service".into();
-    e.tool = Some("Bash".into());
-    e.tool_use_id = Some(format!("toolu_01{i:016}"));
-    e.input = json!({"command": format!("cargo test -p service --lib tests::case_{i}"), "description": "Run the unit tests"});
-    if post {
-        e.result = Some(format!(
-            "running 1 test\ntest tests::case_{i} ... ok\n\ntest result: ok. 1 passed\n"
-        ));
-        e.extra = json!({"duration_ms": i % 900});
-    } else {
-        e.decision = Some(if i % 10 == 0 {
-            Decision::Ask
-        } else {
-            Decision::Allow
-        });
-        e.rule = Some("Bash(cargo test*) at warden.toml:12".into());
-        e.reasons = vec!["matched allow rule".into()];
-        e.latency_us = Some(40 + i % 60);
-        e.extra = json!({"permission_mode": "default"});
-    }
-    e
-}
+#[path = "support/event.rs"]
+mod support;
+use support::event;
 
 fn append(c: &mut Criterion) {
     let mut g = c.benchmark_group("append");
