@@ -716,25 +716,9 @@ fn agent_sentence(
     facts: &mut SentenceFacts,
 ) -> AgentSentence {
     let s = &text[sent.0..sent.1];
-    let (word_start, word_end) = (word.0 - sent.0, word.1 - sent.0);
-    let after = s.get(word_end..).unwrap_or(&[]);
-    // An identifier in code (`Agent::new()`, `model.fit(`), not an addressee.
-    if matches!(after, [b'(', ..] | [b':', b':', ..] | [b'.', b'a'..=b'z' | b'A'..=b'Z' | b'_', ..])
-        || word_start > 0
-            && matches!(
-                s[word_start - 1],
-                b'.' | b':' | b'/' | b'-' | b'`' | b'$' | b'_'
-            )
-    {
+    let Some(vocative) = addressee(s, word.0 - sent.0, word.1 - sent.0) else {
         return AgentSentence::default();
-    }
-    // "Assistant, delete ..." / "Hey Copilot: ..." : the agent is spoken to.
-    let vocative = word_start < 40
-        && matches!(
-            after,
-            [b',' | b':' | b'!', b' ' | b'\n', ..] | [b'/', b'A'..=b'Z', ..]
-        )
-        || word_start > 0 && s[word_start - 1] == b'@';
+    };
     let f = facts.of(text, sent);
     if !f.verb {
         return AgentSentence {
@@ -742,6 +726,36 @@ fn agent_sentence(
             ..AgentSentence::default()
         };
     }
+    scored(f, vocative)
+}
+
+/// Whether the agent word at `word_start..word_end` of sentence `s` names an addressee:
+/// `None` for an identifier in code (`Agent::new()`, `model.fit(`), otherwise whether the
+/// agent is spoken to ("Assistant, delete ..." / "Hey Copilot: ...").
+fn addressee(s: &[u8], word_start: usize, word_end: usize) -> Option<bool> {
+    let after = s.get(word_end..).unwrap_or(&[]);
+    if matches!(after, [b'(', ..] | [b':', b':', ..] | [b'.', b'a'..=b'z' | b'A'..=b'Z' | b'_', ..])
+        || word_start > 0
+            && matches!(
+                s[word_start - 1],
+                b'.' | b':' | b'/' | b'-' | b'`' | b'$' | b'_'
+            )
+    {
+        return None;
+    }
+    Some(
+        word_start < 40
+            && matches!(
+                after,
+                [b',' | b':' | b'!', b' ' | b'\n', ..] | [b'/', b'A'..=b'Z', ..]
+            )
+            || word_start > 0 && s[word_start - 1] == b'@',
+    )
+}
+
+/// The score of a sentence with a sensitive verb, from its facts and whether the agent is
+/// spoken to.
+fn scored(f: Facts, vocative: bool) -> AgentSentence {
     let mut score: f32 = 0.0;
     if f.object {
         score = if f.directive || vocative { 0.5 } else { 0.3 };
@@ -1617,27 +1631,13 @@ mod tests {
         out
     }
 
-    /// The sentence rule as it was before its facts were cached and its word lists
-    /// searched in one pass, kept as the reference.
+    /// The sentence rule's facts worked out as they were before they were cached and its
+    /// word lists searched in one pass, kept as the reference (the addressee test and the
+    /// score are shared).
     fn agent_sentence_reference(s: &[u8], word_start: usize, word_end: usize) -> AgentSentence {
-        let after = s.get(word_end..).unwrap_or(&[]);
-        // An identifier in code (`Agent::new()`, `model.fit(`), not an addressee.
-        if matches!(after, [b'(', ..] | [b':', b':', ..] | [b'.', b'a'..=b'z' | b'A'..=b'Z' | b'_', ..])
-            || word_start > 0
-                && matches!(
-                    s[word_start - 1],
-                    b'.' | b':' | b'/' | b'-' | b'`' | b'$' | b'_'
-                )
-        {
+        let Some(vocative) = addressee(s, word_start, word_end) else {
             return AgentSentence::default();
-        }
-        // "Assistant, delete ..." / "Hey Copilot: ..." : the agent is spoken to.
-        let vocative = word_start < 40
-            && matches!(
-                after,
-                [b',' | b':' | b'!', b' ' | b'\n', ..] | [b'/', b'A'..=b'Z', ..]
-            )
-            || word_start > 0 && s[word_start - 1] == b'@';
+        };
         let lower: String = String::from_utf8_lossy(s).to_lowercase();
         let words: Vec<&str> = lower
             .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '\''))
@@ -1691,20 +1691,16 @@ mod tests {
                 .any(|(i, _)| is_word_at(lower.as_bytes(), i, i + d.len()))
         });
         let pressure = PRESSURE.iter().any(|p| lower.contains(p));
-        let mut score: f32 = 0.0;
-        if object {
-            score = if directive || vocative { 0.5 } else { 0.3 };
-        } else if vocative || (directive && pressure) {
-            score = 0.4;
-        }
-        if pressure && score > 0.0 {
-            score += 0.15;
-        }
-        AgentSentence {
-            score: score.min(0.8),
-            credential: credential && object,
+        scored(
+            Facts {
+                verb,
+                object,
+                credential,
+                directive,
+                pressure,
+            },
             vocative,
-        }
+        )
     }
 
     /// `sentence_bounds` as it was before it searched with `memchr`, kept as the reference.
