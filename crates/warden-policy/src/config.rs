@@ -78,6 +78,15 @@ pub struct PolicyFile {
     pub run: RunSettings,
 }
 
+/// The keys [`Permissions`] reads, as written in a file (a test holds them to the schema).
+const PERMISSION_KEYS: &[&str] = &[
+    "deny",
+    "ask",
+    "allow",
+    "defaultMode",
+    "additionalDirectories",
+];
+
 /// `[permissions]`.
 // serde accepts any key here (Claude Code's own block holds more); the schema editors check
 // warden.toml against refuses unknown ones, as `parse_text` does for TOML.
@@ -526,20 +535,16 @@ pub fn parse_text(path: &Path, layer: Layer, text: String) -> Result<LoadedFile,
     // keys there; in warden's own file a misspelt list (`denny = [...]`) would silently drop
     // its rules, so it is an error.
     if let Some(toml::Value::Table(permissions)) = table.get("permissions") {
-        const KNOWN: &[&str] = &[
-            "deny",
-            "ask",
-            "allow",
-            "defaultMode",
-            "additionalDirectories",
-        ];
-        if let Some(unknown) = permissions.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        if let Some(unknown) = permissions
+            .keys()
+            .find(|k| !PERMISSION_KEYS.contains(&k.as_str()))
+        {
             let (line, column) = key_position(&text, unknown);
             return Err(ConfigError::Toml {
                 path: path.to_path_buf(),
                 message: format!(
                     "unknown key `{unknown}` in [permissions]; expected one of {}",
-                    KNOWN.join(", ")
+                    PERMISSION_KEYS.join(", ")
                 ),
                 line,
                 column,
@@ -845,6 +850,19 @@ mod tests {
         let schema = json_schema();
         let permissions = &schema["definitions"]["Permissions"];
         assert_eq!(permissions["additionalProperties"], false, "{permissions}");
+        let mut in_schema: Vec<&str> = permissions["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        in_schema.sort_unstable();
+        let mut checked = PERMISSION_KEYS.to_vec();
+        checked.sort_unstable();
+        assert_eq!(
+            checked, in_schema,
+            "the keys parse_text accepts are the schema's"
+        );
     }
 
     #[test]
