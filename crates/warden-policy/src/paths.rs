@@ -263,7 +263,7 @@ impl PathPattern {
             (!absolute.ends_with("/**")).then(|| format!("{}/**", absolute.trim_end_matches('/')));
         // `globset` can only reject classes, alternations and escapes; a glob without them is
         // valid as it stands, and parsing it (which writes out its regex) waits for first use.
-        if could_be_invalid(&absolute) {
+        if has_classes_alternations_or_escapes(&absolute) {
             glob_of(&absolute)?;
             if let Some(inner) = &inner {
                 glob_of(inner)?;
@@ -305,9 +305,9 @@ impl PathPattern {
     }
 }
 
-/// Whether `globset` might reject `glob`: only its classes, alternations and escapes can be
-/// malformed.
-fn could_be_invalid(glob: &str) -> bool {
+/// Whether `glob` has classes, alternations or escapes: the only parts `globset` can find
+/// malformed, and the only ones whose text between `*` and `?` is not literal.
+fn has_classes_alternations_or_escapes(glob: &str) -> bool {
     glob.contains(['[', ']', '{', '}', '\\'])
 }
 
@@ -350,7 +350,7 @@ impl Literals {
             prefix: glob[..prefix_end].to_string(),
             ..Literals::default()
         };
-        if prefix_end == glob.len() || glob.contains(['[', ']', '{', '}', '\\']) {
+        if prefix_end == glob.len() || has_classes_alternations_or_escapes(glob) {
             return out;
         }
         let runs: Vec<&str> = glob.split(['*', '?']).collect();
