@@ -160,11 +160,14 @@ fn is_plain_placeholder(value: &[u8]) -> bool {
 /// For assignment-style (generic) rules: true when the value reads like code or prose, not
 /// like a secret. Real random tokens almost always contain a digit or a symbol; a value made
 /// of letters, `_`, `.` and `-` only is an identifier, a dotted path or a word
-/// (`settings.SECRET_KEY`, `production_database`, `my-secret-name`).
+/// (`settings.SECRET_KEY`, `production_database`, `my-secret-name`). With one `@` it is an
+/// e-mail address or a part of one (`ftp@example.org`, `-anonymous@`): the password
+/// convention of anonymous FTP (RFC 1635), not a secret.
 pub fn looks_like_code(value: &[u8]) -> bool {
     let wordish = value
         .iter()
-        .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'.' | b'-'));
+        .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'.' | b'-' | b'@'))
+        && memchr::memchr_iter(b'@', value).count() <= 1;
     if wordish {
         return true;
     }
@@ -229,12 +232,19 @@ pub fn looks_like_identifier(value: &[u8], quoted: bool, after: &[u8]) -> bool {
         }
     }
     // CamelCase: most letters sit in lower-case runs of three or more (words), and code
-    // follows (a random token's letters rarely do: about one in seven).
+    // follows (a random token's letters rarely do: about one in seven). A type name may
+    // join CamelCase names, all-caps prefixes and numbers with `_` (`MI_UserCredentials_0`,
+    // `SecPkgContext_Credentials`): then every part is a number or starts with a capital
+    // (a token cut with underscores rarely is), and the letters count as a whole.
     let code_follows = matches!(
         after.iter().find(|b| !b.is_ascii_whitespace()),
         Some(b',' | b';' | b')' | b'=' | b'{' | b'>')
     );
-    if !code_follows || value.contains(&b'_') {
+    let joined_names = parts.iter().all(|p| {
+        p.first().is_some_and(u8::is_ascii_uppercase)
+            || (!p.is_empty() && p.iter().all(u8::is_ascii_digit))
+    });
+    if !code_follows || (parts.len() > 1 && !joined_names) {
         return false;
     }
     let letters = value.iter().filter(|b| b.is_ascii_alphabetic()).count();
@@ -265,6 +275,61 @@ pub fn names_a_hash(name: &[u8]) -> bool {
     ["hash", "digest", "checksum", "fingerprint"]
         .iter()
         .any(|s| name.ends_with(s.as_bytes()))
+}
+
+/// True when `value` is the password of a URL's userinfo (`scheme://user:VALUE@host`, `rest`
+/// being the rest of the match from the `@`) on a host name reserved for documentation
+/// (RFC 2606 and 6761: `example.com`, `example.net`, `example.org` and their subdomains,
+/// and the `.example`, `.test` and `.invalid` top-level domains), and the password is a
+/// word a person types for an example (`secret1`, `opensesame`, `hunter2`: words of
+/// letters, joined by `-`, `_` or `.`, and at most four digits after them). Both must
+/// hold: a random password on an example host is still reported (a live one is often
+/// pasted into an example), and so is a weak word on any other host.
+pub fn documentation_url_example(value: &[u8], rest: &[u8]) -> bool {
+    let Some(host) = rest.strip_prefix(b"@") else {
+        return false;
+    };
+    let end = host
+        .iter()
+        .position(|b| matches!(b, b':' | b'/' | b'?' | b'#'))
+        .unwrap_or(host.len());
+    let host = host[..end].to_ascii_lowercase();
+    let host = host.strip_suffix(b".").unwrap_or(&host);
+    let reserved = [&b"example.com"[..], b"example.net", b"example.org"]
+        .iter()
+        .any(|d| host == *d || host.strip_suffix(*d).is_some_and(|sub| sub.ends_with(b".")))
+        || [&b".example"[..], b".test", b".invalid"]
+            .iter()
+            .any(|t| host.ends_with(t))
+        || host == b"example";
+    reserved && is_example_word(value)
+}
+
+/// Words of letters (each all lower case, or capitalised), joined by `-`, `_` or `.`, with
+/// at most four digits after them, each word with a vowel and no run of five consonants.
+fn is_example_word(value: &[u8]) -> bool {
+    let digits = value
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    if digits > 4 || digits == value.len() {
+        return false;
+    }
+    let letters = &value[..value.len() - digits];
+    letters.split(|b| matches!(b, b'-' | b'_' | b'.')).all(|w| {
+        let vowel = |b: &u8| {
+            matches!(
+                b.to_ascii_lowercase(),
+                b'a' | b'e' | b'i' | b'o' | b'u' | b'y'
+            )
+        };
+        w.len() >= 2
+            && w.iter().all(u8::is_ascii_alphabetic)
+            && w[1..].iter().all(u8::is_ascii_lowercase)
+            && w.iter().any(vowel)
+            && w.split(vowel).all(|run| run.len() < 5)
+    })
 }
 
 /// The text `value` encodes when it is base64 (standard or URL-safe alphabet, padded or
@@ -373,6 +438,10 @@ mod tests {
             ("X509CertificateTemplatePrivateKeyFlag", " = 12288i32;"),
             ("IKEEXT_CREDENTIAL0", ","),
             ("D3DKMT_PRESENTHISTORYTOKEN_0", ","),
+            ("MI_UserCredentials_0", ","),
+            ("SecPkgContext_Credentials", ";"),
+            ("PrivateKey_Info", ")"),
+            ("privateKeyBytes", ","),
         ] {
             assert!(
                 looks_like_identifier(v.as_bytes(), false, after.as_bytes()),
@@ -389,10 +458,55 @@ mod tests {
             ("oOgui01Ieft059HGOVc9jpNA2efYGoGEDA9", false, ";"),
             ("live_4f8a9b2c_secret_9d7e", false, ""),
             ("PROD_DB_7Kq9x2Lm", false, ""),
+            ("MI_UserCredentials_0", false, ""),
+            ("PROD_DB_7Kq9x2Lm", false, ","),
+            ("ABC_Xq9zLm2Kd8Rt", false, ","),
+            ("live_4f8a9b2c_secret_9d7e", false, ","),
+            ("AKd9_Tr0ub4dorXz", false, ";"),
+            ("Credentials__0", false, ","),
+            ("MI_credentialsValue", false, ","),
         ] {
             assert!(
                 !looks_like_identifier(v.as_bytes(), quoted, after.as_bytes()),
                 "{v}"
+            );
+        }
+    }
+
+    #[test]
+    fn example_words_in_urls_on_documentation_hosts() {
+        for (v, rest) in [
+            ("secret1", "@example.com"),
+            ("secret123", "@example.com"),
+            ("opensesame", "@www.example.org:8080"),
+            ("hunter2", "@ftp.example.net"),
+            ("Open-Sesame", "@db.test"),
+            ("tiger", "@host.example"),
+            ("pass.word42", "@example.invalid"),
+        ] {
+            assert!(
+                documentation_url_example(v.as_bytes(), rest.as_bytes()),
+                "{v}{rest}"
+            );
+        }
+        for (v, rest) in [
+            // Random passwords on example hosts (what a pasted live credential looks like).
+            ("VbnLSvM0OoD01JQIshPT36xO", "@git.example.org"),
+            ("v_iDqvrDFlh3", "@files.example.org"),
+            ("mXnZ1SY4DJcgQ9zfNJaP", "@example.com"),
+            ("qzkfbwrt12", "@example.com"),
+            ("secret12345", "@example.com"),
+            // Weak words on hosts that are not reserved for documentation.
+            ("secret1", "@example.co"),
+            ("secret1", "@notexample.com"),
+            ("secret1", "@example.com.evil.io"),
+            ("secret1", "@db.internal"),
+            ("secret1", "@localhost"),
+            ("secret1", ""),
+        ] {
+            assert!(
+                !documentation_url_example(v.as_bytes(), rest.as_bytes()),
+                "{v}{rest}"
             );
         }
     }
@@ -422,10 +536,20 @@ mod tests {
             "https://x",
             "super::System::PasswordManagement::CYPHER_BLOCK",
             ":CYPHER_BLOCK",
+            "-anonymous@",
+            "ftp@example.org",
         ] {
             assert!(looks_like_code(c.as_bytes()), "{c}");
         }
-        for s in ["Zq8f3LkT0pWm2Rv9", "s3cr3t-P4ss!", "9a.Zk3.pQ", ":x9Lq2!vB"] {
+        for s in [
+            "Zq8f3LkT0pWm2Rv9",
+            "s3cr3t-P4ss!",
+            "9a.Zk3.pQ",
+            ":x9Lq2!vB",
+            "k@Lq2vB@Zp",
+            "kLq@vBZp@xW",
+            "hvIGi1gj@SaD",
+        ] {
             assert!(!looks_like_code(s.as_bytes()), "{s}");
         }
     }

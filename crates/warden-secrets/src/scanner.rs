@@ -9,7 +9,9 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
 
 use crate::entropy::shannon;
-use crate::filters::{is_placeholder, looks_like_code, looks_like_identifier, names_a_hash};
+use crate::filters::{
+    documentation_url_example, is_placeholder, looks_like_code, looks_like_identifier, names_a_hash,
+};
 use crate::rule::{
     Allowlist, AllowlistSpec, Candidate, Gate, GroupBounds, Rule, RuleRegex, RuleSpec,
 };
@@ -586,6 +588,7 @@ impl Scanner {
             || (rule.generic()
                 && (looks_like_code(value) || names_a_hash(&sub[whole.start()..secret.start])))
             || is_placeholder(value)
+            || documentation_url_example(value, &sub[secret.end..whole.end()])
         {
             return;
         }
