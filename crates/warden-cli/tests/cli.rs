@@ -321,3 +321,70 @@ fn the_hook_broker_answers_relayed_calls() {
     assert!(broker.wait().unwrap().success());
     assert!(!socket.exists());
 }
+
+/// Every hook call is recorded in the project's log, chained, and with the policy's secret
+/// redaction applied before it is written: the token never reaches the database or its WAL.
+#[test]
+fn hook_calls_are_recorded_chained_and_redacted_at_rest() {
+    let dir = repo();
+    assert!(warden(dir.path(), &["init"]).status.success());
+    let token = "ghp_Zq7Lw2Xv9Rt4Yp6Nm3Kb8Hc5Jd1Fg0Se2Ua4";
+    for i in 0..4 {
+        let out = hook_with_stdin(
+            dir.path(),
+            &pre_tool_use(dir.path(), &format!("printenv HOME # run {i} {token}")),
+            None,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v = json(&out);
+        assert!(
+            v["hookSpecificOutput"]["permissionDecision"].is_string(),
+            "{v}"
+        );
+    }
+    let log = warden(dir.path(), &["log", "show", "s-broker", "--json"]);
+    assert!(
+        log.status.success(),
+        "{}",
+        String::from_utf8_lossy(&log.stderr)
+    );
+    let text = String::from_utf8_lossy(&log.stdout);
+    for i in 0..4 {
+        assert!(
+            text.contains(&format!("run {i}")),
+            "call {i} missing: {text}"
+        );
+    }
+    assert!(!text.contains(token), "{text}");
+    let db = dir.path().join(".warden/audit.db");
+    assert!(
+        !contains(&log_bytes(&db), token),
+        "the token reached the log file"
+    );
+    let verify = warden(dir.path(), &["log", "verify"]);
+    assert!(
+        verify.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
+
+/// Every file the audit log at `db` is made of, as bytes (the database and its WAL).
+fn log_bytes(db: &Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(db).unwrap();
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    bytes.extend(std::fs::read(&wal).unwrap_or_default());
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
