@@ -210,12 +210,26 @@ pub fn looks_like_code(value: &[u8]) -> bool {
     {
         return true;
     }
+    // A chained assignment in code (`this.tokenEnd=this.source.length`,
+    // `t.parseScript=t.parseModule=t.parse=void`, common in minified JavaScript): names
+    // joined by `=`, one of them a member access. A random token holds `=` only as base64
+    // padding at its end.
+    if let Some(eq) = value.iter().position(|&b| b == b'=') {
+        if eq > 0 && eq + 1 < value.len() && value[eq + 1] != b'=' {
+            let parts: Vec<&[u8]> = value.split(|&b| b == b'=').collect();
+            if parts.iter().all(|p| !p.is_empty() && looks_like_code(p))
+                && parts.iter().any(|p| p.contains(&b'.'))
+            {
+                return true;
+            }
+        }
+    }
     // A path or URL without credentials is not a secret value.
     if value.starts_with(b"/") || value.starts_with(b"./") || value.starts_with(b"http") {
         return true;
     }
     // The rule read an operator as the start of the value: a comparison (`==XPath.Tokens.X`),
-    // a dereference (`*secretsBlock`), a concatenation (`"Credential="+cred.AccessKeyID`,
+    // a dereference (`*secretsBlock`), a negation (`!!opts.withCredentials`), a concatenation (`"Credential="+cred.AccessKeyID`,
     // `"pwd =".$db->qstr($newPwd)."`). What follows is code when it is a name or a path, or
     // a variable's method call (`$db->qstr(`).
     let rest = trim_operators(value);
@@ -428,8 +442,9 @@ fn unleet(value: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// True when most of `value` is runs of four or more consecutive characters of the alphabet
-/// or of the digits (`abcd1234abcd1234`, `12345678abcdefgh...`): typed in order by a person
-/// making up a value. Random text almost never holds such a run.
+/// or of the digits (`abcd1234abcd1234`, `12345678abcdefgh...`), or all of it is one such
+/// run (`12345`, `abcdef`): typed in order by a person making up a value. Random text
+/// almost never holds such a run.
 fn is_sequence_filler(value: &[u8]) -> bool {
     let mut covered = 0;
     let mut run = 1;
@@ -447,7 +462,13 @@ fn is_sequence_filler(value: &[u8]) -> bool {
             run = 1;
         }
     }
-    value.len() >= 8 && covered * 10 >= value.len() * 6
+    (value.len() >= 8 && covered * 10 >= value.len() * 6)
+        || (value.len() >= 4 && covered == value.len() && run_count_one(value))
+}
+
+/// True when `value` is a single run of consecutive characters (`12345`, not `1234abcd`).
+fn run_count_one(value: &[u8]) -> bool {
+    value.windows(2).all(|w| w[1] == w[0].wrapping_add(1))
 }
 
 /// For assignment-style (generic) rules: true when the value is words and counters, the way a
@@ -568,11 +589,12 @@ fn camel_parts(id: &[u8]) -> Vec<&[u8]> {
     parts
 }
 
-/// `value` without the operators code puts before a name (`*ptr`, `&x`, `+x`, `.x`, `=x`).
+/// `value` without the operators code puts before a name (`*ptr`, `&x`, `+x`, `.x`, `=x`,
+/// `!!x`).
 fn trim_operators(value: &[u8]) -> &[u8] {
     let n = value
         .iter()
-        .take_while(|b| matches!(b, b'*' | b'&' | b'+' | b'.' | b'='))
+        .take_while(|b| matches!(b, b'*' | b'&' | b'+' | b'.' | b'=' | b'!'))
         .count();
     &value[n..]
 }
@@ -661,9 +683,27 @@ pub fn names_not_the_secret(before: &[u8]) -> bool {
         b"name",
         b"header",
         b"type",
+        b"uuid",
+        b"guid",
     ];
     let cursor = [&b"next"[..], b"continuation", b"pagination", b"cursor"];
-    about.contains(&last.as_slice()) || parts.iter().any(|p| cursor.contains(&p.as_slice()))
+    // A key the provider publishes by design: a reCAPTCHA or Turnstile site key
+    // (`RECAPTCHA_SITE_KEY`, `sitekey`), a Stripe publishable key, a `NEXT_PUBLIC_` or
+    // `public_` key of a web app. Not when the name also says it is the secret or private
+    // half (`public_secret`, `PRIVATE_KEY`).
+    let public = parts
+        .iter()
+        .any(|p| matches!(p.as_slice(), b"public" | b"publishable" | b"sitekey"))
+        || parts.windows(2).any(|w| w[0] == b"site" && w[1] == b"key");
+    let secret_half = parts.iter().any(|p| {
+        matches!(
+            p.as_slice(),
+            b"secret" | b"private" | b"password" | b"passwd" | b"pwd" | b"priv"
+        )
+    });
+    about.contains(&last.as_slice())
+        || parts.iter().any(|p| cursor.contains(&p.as_slice()))
+        || (public && !secret_half)
 }
 
 /// For the Basic-credentials rule: true when `value` is base64 of `user:password` and the
@@ -900,6 +940,8 @@ mod tests {
             "12345678abcdefghlmnopqrs",
             "p4$$w0rd",
             "S3cr3t",
+            "12345",
+            "abcdef",
         ] {
             assert!(is_placeholder(c.as_bytes()), "{c}");
         }
@@ -907,6 +949,8 @@ mod tests {
             "Zq8f3LkT0pWm2Rv9",
             "1440593c45a0bee00b427b153bf74fed",
             "abcd9Xq2Lm0pZr7T",
+            "12349",
+            "93451",
         ] {
             assert!(!is_placeholder(s.as_bytes()), "{s}");
         }
@@ -929,6 +973,12 @@ mod tests {
             "#     next_continuation_token: \"",
             "nextPageToken=",
             "API_KEY_NAME=",
+            "RECAPTCHA_SITE_KEY = \"",
+            "data-sitekey=\"",
+            "STRIPE_PUBLISHABLE_KEY=",
+            "NEXT_PUBLIC_API_KEY=",
+            "device_token_uuid: \"",
+            "apiKeyGuid = \"",
         ] {
             assert!(names_not_the_secret(c.as_bytes()), "{c}");
         }
@@ -938,6 +988,11 @@ mod tests {
             "ACCESS_TOKEN=",
             "const key = process.env.SESSION_SECRET || \"",
             "page_access_token: ",
+            // A UUID given to an API key is a key: several providers issue UUID keys.
+            "api_key = \"",
+            "RECAPTCHA_API_KEY = \"",
+            "PUBLIC_SECRET_KEY=",
+            "public_private_key = \"",
         ] {
             assert!(!names_not_the_secret(s.as_bytes()), "{s}");
         }
@@ -959,6 +1014,14 @@ mod tests {
         assert!(looks_like_code(b".$db->qstr($newPwd)."));
         assert!(looks_like_code(b"+creds.AccessKeyID"));
         assert!(!looks_like_code(b"*Xk9q2Lm0pZr7T"));
+        // Negations and chained assignments of minified code; base64 padding stays a token.
+        assert!(looks_like_code(b"!!opts.withCredentials"));
+        assert!(looks_like_code(b"this.tokenEnd=this.source.length"));
+        assert!(looks_like_code(b"t.parseScript=t.parseModule=t.parse=void"));
+        assert!(!looks_like_code(b"!Xk9q2Lm0pZr7T"));
+        assert!(!looks_like_code(b"dXNlcjpxOExrMnZYOXBacg=="));
+        assert!(!looks_like_code(b"a.b=Xk9q2Lm0pZr7T"));
+        assert!(!looks_like_code(b"token=Xk9q2Lm0pZr7T&sig=abc"));
         // user:notsosecret, and user:q8Lk2vX9pZr
         assert!(basic_password_is_word(b"dXNlcjpub3Rzb3NlY3JldA=="));
         assert!(!basic_password_is_word(b"dXNlcjpxOExrMnZYOXBacg=="));
