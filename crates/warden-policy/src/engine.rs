@@ -615,8 +615,12 @@ impl Policy {
             "~/.claude/settings.local.json",
         ];
         let audit = format!("./{}", settings.audit.path.trim_start_matches("./"));
-        let user_dir = crate::config::user_config_dir(anchors.home.as_deref())
-            .map(|dir| format!("//{}/**", dir.to_string_lossy().trim_start_matches('/')));
+        let user_dir = crate::config::user_config_dir(anchors.home.as_deref()).map(|dir| {
+            // The directory is a path, not a pattern: escaped, so that a home directory
+            // with `[` or `{` in its name does not make every policy fail to load.
+            let dir = crate::paths::globset_escape(&dir.to_string_lossy());
+            format!("//{}/**", dir.trim_start_matches('/'))
+        });
         let protected = compile_all(
             &mut PROTECTED
                 .iter()
