@@ -1216,6 +1216,18 @@ pub fn policy_from_toml(
 mod tests {
     use super::*;
 
+    /// The user's configuration directory is protected as a path, not read as a pattern: a
+    /// home directory with glob characters in its name loads (it failed, denying everything).
+    #[test]
+    fn a_home_directory_with_glob_characters_loads() {
+        let home = Path::new("/home/a[b{c");
+        let policy = Policy::from_files(Path::new("/project"), Some(home), Vec::new())
+            .expect("the policy loads");
+        let dir = crate::config::user_config_dir(Some(home)).expect("a configuration directory");
+        assert!(policy.is_protected(&dir.join("policy.toml")));
+        assert!(!policy.is_protected(Path::new("/home/ab/.config/warden/policy.toml")));
+    }
+
     /// Claude Code's text matching, through the matcher a closure gives.
     #[test]
     fn text_analyzer_matches_each_part_by_text() {
