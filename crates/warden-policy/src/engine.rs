@@ -615,8 +615,12 @@ impl Policy {
             "~/.claude/settings.local.json",
         ];
         let audit = format!("./{}", settings.audit.path.trim_start_matches("./"));
-        let user_dir = crate::config::user_config_dir(anchors.home.as_deref())
-            .map(|dir| format!("//{}/**", dir.to_string_lossy().trim_start_matches('/')));
+        let user_dir = crate::config::user_config_dir(anchors.home.as_deref()).map(|dir| {
+            // The directory is a path, not a pattern: escaped, so that a home directory
+            // with `[` or `{` in its name does not make every policy fail to load.
+            let dir = crate::paths::globset_escape(&dir.to_string_lossy());
+            format!("//{}/**", dir.trim_start_matches('/'))
+        });
         let protected = compile_all(
             &mut PROTECTED
                 .iter()
@@ -1211,6 +1215,18 @@ pub fn policy_from_toml(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The user's configuration directory is protected as a path, not read as a pattern: a
+    /// home directory with glob characters in its name loads (it failed, denying everything).
+    #[test]
+    fn a_home_directory_with_glob_characters_loads() {
+        let home = Path::new("/home/a[b{c");
+        let policy = Policy::from_files(Path::new("/project"), Some(home), Vec::new())
+            .expect("the policy loads");
+        let dir = crate::config::user_config_dir(Some(home)).expect("a configuration directory");
+        assert!(policy.is_protected(&dir.join("policy.toml")));
+        assert!(!policy.is_protected(Path::new("/home/ab/.config/warden/policy.toml")));
+    }
 
     /// Claude Code's text matching, through the matcher a closure gives.
     #[test]

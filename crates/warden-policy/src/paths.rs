@@ -537,7 +537,7 @@ fn absolutize_pattern(pattern: &str, base: &PatternBase) -> String {
     }
 }
 
-fn globset_escape(text: &str) -> String {
+pub(crate) fn globset_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         if matches!(ch, '*' | '?' | '[' | ']' | '{' | '}' | '\\') {
