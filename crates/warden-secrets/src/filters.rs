@@ -224,6 +224,19 @@ pub fn looks_like_code(value: &[u8]) -> bool {
             }
         }
     }
+    // A Ruby instance or class variable (`@ec2_credentials`, `@@api_key`).
+    let ivar = value
+        .strip_prefix(b"@@")
+        .or_else(|| value.strip_prefix(b"@"));
+    if let Some(name) = ivar {
+        if name
+            .first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        {
+            return true;
+        }
+    }
     // A path or URL without credentials is not a secret value.
     if value.starts_with(b"/") || value.starts_with(b"./") || value.starts_with(b"http") {
         return true;
@@ -442,8 +455,10 @@ fn unleet(value: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// True when most of `value` is runs of four or more consecutive characters of the alphabet
-/// or of the digits (`abcd1234abcd1234`, `12345678abcdefgh...`), or all of it is one such
-/// run (`12345`, `abcdef`): typed in order by a person making up a value. Random text
+/// or of the digits, or of neighbouring keys on one row of a QWERTY or AZERTY keyboard in
+/// either direction (`abcd1234abcd1234`, `12345678abcdefgh...`,
+/// `0234567890AZERTYUIOPMLKJHGFDSQ24`), or all of it is one run of the alphabet or the
+/// digits (`12345`, `abcdef`): typed in order by a person making up a value. Random text
 /// almost never holds such a run.
 fn is_sequence_filler(value: &[u8]) -> bool {
     let mut covered = 0;
@@ -452,7 +467,8 @@ fn is_sequence_filler(value: &[u8]) -> bool {
         let next = i < value.len()
             && value[i].is_ascii_alphanumeric()
             && value[i - 1].is_ascii_alphanumeric()
-            && value[i] == value[i - 1].wrapping_add(1);
+            && (value[i] == value[i - 1].wrapping_add(1)
+                || keyboard_neighbours(value[i - 1], value[i]));
         if next {
             run += 1;
         } else {
@@ -464,6 +480,27 @@ fn is_sequence_filler(value: &[u8]) -> bool {
     }
     (value.len() >= 8 && covered * 10 >= value.len() * 6)
         || (value.len() >= 4 && covered == value.len() && run_count_one(value))
+}
+
+/// Rows of the QWERTY and AZERTY keyboards, digits included.
+const KEYBOARD_ROWS: [&[u8]; 7] = [
+    b"1234567890",
+    b"qwertyuiop",
+    b"asdfghjkl",
+    b"zxcvbnm",
+    b"azertyuiop",
+    b"qsdfghjklm",
+    b"wxcvbn",
+];
+
+/// True when `a` and `b` are neighbouring keys on one keyboard row, in either order (case
+/// ignored).
+fn keyboard_neighbours(a: u8, b: u8) -> bool {
+    let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+    KEYBOARD_ROWS.iter().any(|row| {
+        row.windows(2)
+            .any(|w| (w[0] == a && w[1] == b) || (w[0] == b && w[1] == a))
+    })
 }
 
 /// True when `value` is a single run of consecutive characters (`12345`, not `1234abcd`).
@@ -942,6 +979,8 @@ mod tests {
             "S3cr3t",
             "12345",
             "abcdef",
+            "0987654321poiuytrezaqsdfghjklm",
+            "QWERTYUIOPasdfghjkl1",
         ] {
             assert!(is_placeholder(c.as_bytes()), "{c}");
         }
@@ -951,6 +990,8 @@ mod tests {
             "abcd9Xq2Lm0pZr7T",
             "12349",
             "93451",
+            "elj1IWiLoWHgcyYxFVLj7cM5rGOOxWl0",
+            "1xjUNUcEVLObcPG7QOGpRCftCNIodHKP",
         ] {
             assert!(!is_placeholder(s.as_bytes()), "{s}");
         }
