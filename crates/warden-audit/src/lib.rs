@@ -108,6 +108,7 @@ mod event;
 mod scan;
 pub mod signing;
 mod sqlite;
+pub mod staging;
 mod store;
 mod time_fmt;
 mod witness_writer;

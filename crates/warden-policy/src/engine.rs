@@ -568,10 +568,10 @@ impl Policy {
             "~/.claude/settings.json".into(),
             "~/.claude/settings.local.json".into(),
         ];
-        protected_src.push(format!(
-            "./{}",
-            settings.audit.path.trim_start_matches("./")
-        ));
+        let audit_path = settings.audit.path.trim_start_matches("./");
+        protected_src.push(format!("./{audit_path}"));
+        // The staging file beside the log holds events not yet folded into it.
+        protected_src.push(format!("./{audit_path}-staged"));
         let mut protected = compile_all(&protected_src, "built-in protected paths")?;
         if let Some(dir) = crate::config::user_config_dir(anchors.home.as_deref()) {
             let pattern = format!("//{}/**", dir.to_string_lossy().trim_start_matches('/'));
