@@ -65,13 +65,13 @@ const SIGNATURES_IN_BACKGROUND: usize = 64;
 /// to 500 appends (a few µs per hook on average) while the read stays
 /// around 30 µs at worst. Folds also happen whenever a checkpoint falls due
 /// (every 128 events, at each `Stop` and `SessionEnd`) and before every read.
-pub const FOLD_BYTES: usize = 256 * 1024;
+pub const FOLD_BYTES: usize = 64 * 1024;
 
 /// How long a session's flags stay in the staging file after its last flag
 /// change (the fold carries them over), so its hooks read them without SQLite.
 const CARRY_FLAGS_US: i64 = 24 * 3600 * 1_000_000;
 /// At most this many sessions' flags are carried over by a fold.
-const CARRY_FLAGS_SESSIONS: i64 = 256;
+const CARRY_FLAGS_SESSIONS: i64 = 32;
 
 const INSERT_EVENT: &str = "INSERT INTO events (seq, ts_us, session_id, agent, kind, cwd, tool, \
      tool_use_id, input, decision, rule, reasons, latency_us, result, \
@@ -867,8 +867,7 @@ impl SqliteStore {
             prev = hash;
         }
         staging.append(&buf)?;
-        let size = contents.valid_len + buf.len();
-        if due || size > FOLD_BYTES {
+        if due || contents.pending_bytes() + buf.len() > FOLD_BYTES {
             // The events are in the staging file; the fold signs the due
             // checkpoint, as the append would have in SQLite. A fold made
             // only for the size may fail (a busy log): a later one retries.

@@ -123,8 +123,15 @@ pub(crate) struct Contents {
 impl Contents {
     /// The complete lines.
     pub(crate) fn lines(&self) -> impl DoubleEndedIterator<Item = &[u8]> {
-        self.bytes[..self.valid_len]
-            .split(|b| *b == b'\n')
+        let bytes = &self.bytes[..self.valid_len];
+        let ends = newlines(bytes);
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(ends.iter().map(|e| e + 1))
+            .collect();
+        starts
+            .into_iter()
+            .zip(ends)
+            .map(move |(s, e)| &bytes[s..e])
             .filter(|l| !l.is_empty())
     }
 
@@ -163,10 +170,16 @@ impl Contents {
     /// True when the file holds anything a fold must copy: events, flags or
     /// a torn record.
     pub(crate) fn needs_fold(&self) -> bool {
-        self.torn.is_some()
-            || self
-                .lines()
-                .any(|l| l.starts_with(br#"{"t":"ev","#) || l.starts_with(br#"{"t":"flag","#))
+        self.torn.is_some() || self.pending_bytes() > 0
+    }
+
+    /// Bytes of the records a fold copies (events and flags; not the head
+    /// and the carried flags a fold leaves).
+    pub(crate) fn pending_bytes(&self) -> usize {
+        self.lines()
+            .filter(|l| l.starts_with(br#"{"t":"ev","#) || l.starts_with(br#"{"t":"flag","#))
+            .map(|l| l.len() + 1)
+            .sum()
     }
 
     /// The session's flags as the file knows them: `Some` when a complete
@@ -209,6 +222,40 @@ impl Contents {
             None => Ok((None, later)),
         }
     }
+}
+
+/// The positions of the newlines in `bytes`, eight bytes at a time (a hook
+/// scans the whole file for its session's flags). Plain SWAR rather than a
+/// SIMD crate: runtime CPU feature detection costs a fresh process more
+/// (CPUID traps under a hypervisor) than it saves on a file this size.
+fn newlines(bytes: &[u8]) -> Vec<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const NL: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+    let mut out = Vec::with_capacity(bytes.len() / 256 + 4);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut base = 0;
+    for c in chunks.by_ref() {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) ^ NL;
+        if w.wrapping_sub(LO) & !w & HI != 0 {
+            out.extend(
+                c.iter()
+                    .enumerate()
+                    .filter(|(_, b)| **b == b'\n')
+                    .map(|(i, _)| base + i),
+            );
+        }
+        base += 8;
+    }
+    out.extend(
+        chunks
+            .remainder()
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .map(|(i, _)| base + i),
+    );
+    out
 }
 
 fn parse(line: &[u8], path: &Path) -> Result<Record, AuditError> {
@@ -274,28 +321,23 @@ impl Locked {
         }))
     }
 
-    /// Reads the whole file and finds a torn last record.
+    /// Reads the whole file and finds a torn last record: the bytes after
+    /// the last newline (records are written whole, newline last, with one
+    /// `write`; only a writer that died or a full disk leaves a part). A
+    /// complete line that is not a record was not written by a store: it
+    /// is reported as damage when read, never dropped.
     pub(crate) fn read(&mut self) -> Result<Contents, AuditError> {
-        let mut bytes = Vec::new();
+        let len = self
+            .file
+            .metadata()
+            .map_err(io(&self.path, "reading the staging file's size"))?
+            .len();
+        let mut bytes = Vec::with_capacity(len as usize + 1);
         self.file
             .seek(SeekFrom::Start(0))
             .and_then(|_| self.file.read_to_end(&mut bytes))
             .map_err(io(&self.path, "reading the staging file"))?;
-        let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        let mut valid_len = complete;
-        // The last complete line must be a record too: a crash can leave
-        // garbage (zeros) that happens to end in a newline only if a later
-        // writer appended after it, which it never does over a torn tail.
-        if complete > 0 {
-            let start = bytes[..complete - 1]
-                .iter()
-                .rposition(|b| *b == b'\n')
-                .map_or(0, |i| i + 1);
-            let last = &bytes[start..complete - 1];
-            if serde_json::from_slice::<Record>(last).is_err() {
-                valid_len = start;
-            }
-        }
+        let valid_len = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
         let torn = (bytes.len() > valid_len).then(|| bytes.len() - valid_len);
         Ok(Contents {
             bytes,
@@ -350,5 +392,30 @@ pub(crate) fn peek_log_id(path: &Path) -> Option<String> {
     match serde_json::from_slice::<Record>(&line[..end]).ok()? {
         Record::Head { log_id, .. } => Some(log_id),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::newlines;
+
+    #[test]
+    fn newlines_finds_every_newline() {
+        let text = b"a\nbc\n\n0123456789abcdef\n\nxyz\n12345678\n\n";
+        let want: Vec<usize> = text
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        for start in 0..text.len() {
+            let got = newlines(&text[start..]);
+            let w: Vec<usize> = want
+                .iter()
+                .filter(|i| **i >= start)
+                .map(|i| i - start)
+                .collect();
+            assert_eq!(got, w, "from {start}");
+        }
     }
 }
