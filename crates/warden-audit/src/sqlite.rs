@@ -954,6 +954,19 @@ impl SqliteStore {
         }
         let mut checkpoint = None;
         let mut stored = Vec::with_capacity(prepared.len());
+        // A fold of staged events flushes its commit before the staging file
+        // is emptied: otherwise an operating-system crash could lose the
+        // folded events (unflushed WAL) but keep later staged ones (another
+        // file), a hole instead of a lost suffix. One flush per fold. Set on
+        // every fold (a fold that failed may have left it on).
+        let flush = self.opts.durability == Durability::Normal
+            && records
+                .iter()
+                .any(|r| matches!(r, staging::Record::Event(_)));
+        if self.opts.durability == Durability::Normal {
+            conn.pragma_update(None, "synchronous", if flush { "FULL" } else { "NORMAL" })
+                .map_err(self.sql("setting the fold's durability"))?;
+        }
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(self.sql("starting the append"))?;
@@ -1052,6 +1065,11 @@ impl SqliteStore {
             None => None,
         };
         tx.commit().map_err(self.sql("committing the append"))?;
+        if flush {
+            if let Some(conn) = &inner.conn {
+                let _ = conn.pragma_update(None, "synchronous", "NORMAL");
+            }
+        }
         // Committed: only now is the staging file emptied (a crash before
         // this line leaves it whole, and the next fold skips what it holds).
         let mut text = staging::Record::Head {
