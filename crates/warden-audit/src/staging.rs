@@ -135,10 +135,25 @@ impl Contents {
             .filter(|l| !l.is_empty())
     }
 
-    /// All records. A line that is not a record (other than a torn last
-    /// one, already cut off) means the file was damaged or edited.
+    /// The lines after the last head record: what no fold has committed
+    /// yet (a fold appends a head record once it has committed; a fold
+    /// that died before that leaves them here, and the next fold skips
+    /// what SQLite already holds).
+    pub(crate) fn pending_lines(&self) -> Vec<&[u8]> {
+        let lines: Vec<&[u8]> = self.lines().collect();
+        let from = lines
+            .iter()
+            .rposition(|l| l.starts_with(br#"{"t":"head""#))
+            .map_or(0, |i| i + 1);
+        lines[from..].to_vec()
+    }
+
+    /// The records no fold has committed yet. A line that is not a record
+    /// (other than a torn last one, already cut off) means the file was
+    /// damaged or edited.
     pub(crate) fn records(&self, path: &Path) -> Result<Vec<Record>, AuditError> {
-        self.lines()
+        self.pending_lines()
+            .into_iter()
             .map(|l| parse(l, path))
             .collect::<Result<Vec<_>, _>>()
     }
@@ -156,10 +171,20 @@ impl Contents {
         let Record::Head { log_id, seq, hash } = first else {
             return Ok(None);
         };
-        let last_event = self.lines().rev().find(|l| l.starts_with(br#"{"t":"ev""#));
-        let (seq, hash) = match last_event {
+        // The last event or head record: a store that appends to SQLite
+        // directly appends a head record rather than rewrite the file.
+        let last = self
+            .lines()
+            .rev()
+            .find(|l| l.starts_with(br#"{"t":"ev""#) || l.starts_with(br#"{"t":"head""#));
+        let (seq, hash) = match last {
             Some(l) => match parse(l, path)? {
                 Record::Event(e) => (e.seq, e.hash),
+                Record::Head {
+                    log_id: id,
+                    seq: s,
+                    hash: h,
+                } if id == log_id => (s, h),
                 _ => (seq, hash),
             },
             None => (seq, hash),
@@ -176,7 +201,8 @@ impl Contents {
     /// Bytes of the records a fold copies (events and flags; not the head
     /// and the carried flags a fold leaves).
     pub(crate) fn pending_bytes(&self) -> usize {
-        self.lines()
+        self.pending_lines()
+            .into_iter()
             .filter(|l| l.starts_with(br#"{"t":"ev","#) || l.starts_with(br#"{"t":"flag","#))
             .map(|l| l.len() + 1)
             .sum()

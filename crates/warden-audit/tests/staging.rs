@@ -37,6 +37,16 @@ fn lines(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// True when no event follows the last head record (nothing left to fold).
+fn folded(dir: &Path) -> bool {
+    let l = lines(dir);
+    let head = l
+        .iter()
+        .rposition(|x| x.starts_with(r#"{"t":"head""#))
+        .unwrap();
+    l[head..].iter().all(|x| !x.starts_with(r#"{"t":"ev""#))
+}
+
 #[test]
 fn staged_events_are_folded_byte_for_byte_and_verify() {
     let dir = tempfile::tempdir().unwrap();
@@ -65,10 +75,9 @@ fn staged_events_are_folded_byte_for_byte_and_verify() {
     let v = r.verify().unwrap();
     assert!(v.is_ok(), "{v:?}");
     assert_eq!(v.last_seq, 20);
-    // Folded: only the head (and flags) remain.
-    assert!(lines(dir.path())
-        .iter()
-        .all(|l| !l.starts_with(r#"{"t":"ev""#)));
+    // Folded: a head record follows the folded events (the file is
+    // rewritten only once it passes FOLD_BYTES).
+    assert!(folded(dir.path()));
     // And appends continue the chain.
     assert_eq!(staged(dir.path()).append(event("s", 21)).unwrap().seq, 21);
     assert!(reader(dir.path()).verify().unwrap().is_ok());
@@ -246,9 +255,7 @@ fn a_checkpoint_falls_due_on_a_staged_stop_and_is_made_by_its_fold() {
         .append(NewEvent::new("s", "claude-code", EventKind::Stop))
         .unwrap();
     // Folded at once: the checkpoint and its witness exist without a reader.
-    assert!(lines(dir.path())
-        .iter()
-        .all(|l| !l.starts_with(r#"{"t":"ev""#)));
+    assert!(folded(dir.path()));
     let r = reader(dir.path());
     let cps = r.checkpoints().unwrap();
     assert_eq!(cps.last().unwrap().seq, stop.seq);
@@ -284,4 +291,43 @@ fn an_edited_staged_event_is_stored_as_staged_and_verify_names_it() {
     let v = reader(dir.path()).verify().unwrap();
     assert!(!v.is_ok());
     assert_eq!(v.first_break.unwrap().seq, 2);
+}
+
+#[test]
+fn events_staged_onto_a_stale_head_are_renumbered_visibly() {
+    let dir = tempfile::tempdir().unwrap();
+    staged(dir.path()).append(event("s", 1)).unwrap();
+    staged(dir.path()).append(event("s", 2)).unwrap();
+    let before = std::fs::read(staging_file(dir.path())).unwrap();
+    // A store appending to SQLite directly commits event 3 and dies before
+    // its head record reaches the staging file.
+    let direct = reader(dir.path());
+    assert_eq!(direct.append(event("s", 3)).unwrap().seq, 3);
+    drop(direct);
+    std::fs::write(staging_file(dir.path()), &before).unwrap();
+    // A hook chains onto the stale head: its event says seq 3 too.
+    assert_eq!(staged(dir.path()).append(event("s", 4)).unwrap().seq, 3);
+    let r = reader(dir.path());
+    let all = r.events(&EventFilter::default()).unwrap();
+    assert_eq!(all.len(), 5);
+    assert_eq!(all[3].session_id, "s");
+    assert_eq!(all[3].seq, 4);
+    assert_eq!(all[4].kind, EventKind::Incident);
+    assert_eq!(all[4].input, json!({"renumbered_staged_events": 1}));
+    let v = r.verify().unwrap();
+    assert!(v.is_ok(), "{v:?}");
+}
+
+#[test]
+fn a_writer_appending_to_sqlite_leaves_a_head_staged_hooks_continue() {
+    let dir = tempfile::tempdir().unwrap();
+    let direct = reader(dir.path());
+    for i in 1..=5 {
+        direct.append(event("s", i)).unwrap();
+        assert_eq!(staged(dir.path()).append(event("h", i)).unwrap().seq, 2 * i);
+    }
+    drop(direct);
+    let v = reader(dir.path()).verify().unwrap();
+    assert!(v.is_ok(), "{v:?}");
+    assert_eq!(v.events, 10);
 }
