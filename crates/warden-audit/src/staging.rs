@@ -4,7 +4,8 @@
 //! one JSON record per line:
 //!
 //! - `head`: the log id and the chain head (seq, hash) the file continues
-//!   from. A fold writes it as the first line.
+//!   from. A fold writes it as the first line when it rewrites the file, and
+//!   otherwise appends one: every record before the last head is folded.
 //! - `ev`: one event, exactly as its SQLite row would hold it (seq, time,
 //!   the canonical JSON texts, prev hash and hash computed by
 //!   [`crate::chain`]), already redacted.
@@ -16,9 +17,11 @@
 //! Every access holds an exclusive `flock` on the file. An append reads the
 //! file, takes the chain head from its last event (or the head record),
 //! writes its record(s) with one `write` and releases the lock. A fold
-//! copies the staged events and flags into SQLite in one transaction, and
-//! only after the commit empties the file and writes the new head record and
-//! the carried flags (see [`crate::SqliteStore`]).
+//! copies the records after the last head into SQLite in one transaction,
+//! and only after the commit appends a new head record, or, once the file
+//! is long, rewrites it with the head and the carried flags (see
+//! [`crate::SqliteStore`]). A fold that died between the two leaves records
+//! SQLite holds: the next fold skips them by seq and hash.
 //!
 //! A record is complete only with its final newline: a last line without
 //! one, or that is not a record, is *torn* (its writer died, or the disk
