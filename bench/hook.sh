@@ -48,11 +48,20 @@ rules=$(grep -o '"[A-Za-z]*(' "$work/warden.toml" | wc -l)
 echo "policy: $rules rules"
 payload="$work/payload.json"
 printf '{"session_id":"bench","transcript_path":"/dev/null","cwd":"%s","permission_mode":"default","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"npm test -- --coverage","description":"test"},"tool_use_id":"toolu_1"}' "$work" > "$payload"
-"$static_warden" hook claude < "$payload"
+# Time installed copies, as users run them: a binary as the linker left it can start ~0.5 ms
+# slower than a copy of it (the page cache holds the linker's output differently), which is
+# larger than some of the differences this bench exists to show.
+bin="$work/bin"
+mkdir -p "$bin"
+install -m 755 "$target/examples/noop_hook" "$bin/noop"
+install -m 755 "$static_noop" "$bin/noop-static"
+install -m 755 "$static_warden" "$bin/warden"
+install -m 755 "$target/warden" "$bin/warden-dynamic"
+"$bin/warden" hook claude < "$payload"
 mkdir -p bench/results
 "$hyperfine" -N --warmup 20 --runs 300 --input "$payload" \
   --export-json bench/results/hook.json \
-  -n noop "$target/examples/noop_hook" \
-  -n "noop (static)" "$static_noop" \
-  -n "warden hook claude" "$static_warden hook claude" \
-  -n "warden hook claude (dynamic)" "$target/warden hook claude"
+  -n noop "$bin/noop" \
+  -n "noop (static)" "$bin/noop-static" \
+  -n "warden hook claude" "$bin/warden hook claude" \
+  -n "warden hook claude (dynamic)" "$bin/warden-dynamic hook claude"

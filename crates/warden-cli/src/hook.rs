@@ -356,7 +356,7 @@ fn pre_tool_use(ctx: &HookContext) -> Result<HookAnswer, Failure> {
         .as_ref()
         .map(|rule| match &verdict.decided_by.origin {
             Some(origin) => format!("{rule} ({origin})"),
-            None => rule.clone(),
+            None => rule.to_string(),
         });
     ev.reasons = verdict
         .reasons

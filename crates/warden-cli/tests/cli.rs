@@ -148,6 +148,33 @@ fn broken_policy_is_reported_with_line_and_caret() {
 }
 
 #[test]
+fn a_malformed_glob_fails_lint_as_it_fails_loading() {
+    let dir = repo();
+    std::fs::write(
+        dir.path().join("warden.toml"),
+        "[permissions]\nallow = [\n  \"Read(./src/**)\",\n  \"Read(./src/[x/**)\",\n]\n",
+    )
+    .unwrap();
+    let lint = warden(dir.path(), &["policy", "lint"]);
+    let text = String::from_utf8_lossy(&lint.stdout);
+    assert_eq!(lint.status.code(), Some(1), "{text}");
+    assert!(text.contains("error: rule \"Read(./src/[x/**)\""), "{text}");
+    assert!(text.contains("warden.toml:4:"), "{text}");
+    // The caret points at the specifier, under `./src/[x/**`.
+    assert!(
+        text.contains("   |   \"Read(./src/[x/**)\",\n   |         ^"),
+        "{text}"
+    );
+    assert!(!text.contains("ok:"), "{text}");
+    let check = warden(dir.path(), &["check", "Read(src/lib.rs)"]);
+    assert_eq!(
+        check.status.code(),
+        Some(2),
+        "the same policy fails to load: an error, never a decision"
+    );
+}
+
+#[test]
 fn wrong_flag_is_a_usage_error() {
     let dir = repo();
     let out = warden(dir.path(), &["check", "--frobnicate", "Bash(ls)"]);

@@ -8,7 +8,8 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 
 /// A decision an agent's action can get.
@@ -527,17 +528,26 @@ pub fn parse_text(path: &Path, layer: Layer, text: String) -> Result<LoadedFile,
             column,
         }
     };
-    // One parse serves both the settings and the list of sections the file sets (a layer
-    // overrides only those); a typed error is found again from the text for its position.
-    let table: toml::Table = toml::from_str(&text).map_err(toml_error)?;
-    let sections = table.keys().cloned().collect();
+    // One parse serves the settings, the list of sections the file sets (a layer overrides
+    // only those) and the check of `[permissions]`' keys: the parsed document is read as it
+    // is, then deserialized without building a `toml::Table` in between. A typed error is
+    // found again from the text, for its position and its context.
+    let document = toml::de::DeTable::parse(&text).map_err(toml_error)?;
+    let sections = document
+        .get_ref()
+        .keys()
+        .map(|key| key.get_ref().to_string())
+        .collect();
     // `[permissions]` accepts what Claude Code's block may hold, so serde cannot refuse unknown
     // keys there; in warden's own file a misspelt list (`denny = [...]`) would silently drop
     // its rules, so it is an error.
-    if let Some(toml::Value::Table(permissions)) = table.get("permissions") {
+    if let Some(toml::de::DeValue::Table(permissions)) =
+        document.get_ref().get("permissions").map(|v| v.get_ref())
+    {
         if let Some(unknown) = permissions
             .keys()
-            .find(|k| !PERMISSION_KEYS.contains(&k.as_str()))
+            .map(|key| key.get_ref().as_ref())
+            .find(|key| !PERMISSION_KEYS.contains(key))
         {
             let (line, column) = key_position(&text, unknown);
             return Err(ConfigError::Toml {
@@ -551,7 +561,7 @@ pub fn parse_text(path: &Path, layer: Layer, text: String) -> Result<LoadedFile,
             });
         }
     }
-    let policy: PolicyFile = match toml::Value::Table(table).try_into() {
+    let policy = match PolicyFile::deserialize(toml::de::Deserializer::from(document)) {
         Ok(policy) => policy,
         Err(e) => {
             return Err(toml_error(
@@ -602,19 +612,26 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// The line of every quoted string in a policy file, by its raw text, in file order: built in
-/// one pass so that placing each of a file's rules is a lookup, not a search of the whole
-/// text (which made loading a 200-rule policy quadratic).
+/// The line of every quoted string in a policy file, by its raw text: built in one pass so
+/// that placing each of a file's rules is a lookup, not a search of the whole text (which made
+/// loading a 200-rule policy quadratic). The strings are kept in file order, those with the
+/// same text chained together, and found by a table keyed by a cheap hash of their text: a
+/// policy file is not hostile to its own loader, and SipHash cost more than the rest of the
+/// index.
 pub(crate) struct QuotedLines<'a> {
-    by_text: std::collections::HashMap<&'a str, Vec<usize>>,
+    /// `(text, line)` of every quoted string, in file order.
+    entries: Vec<(&'a str, usize)>,
+    /// The next entry with the same text (`u32::MAX`: none).
+    next: Vec<u32>,
+    /// The first and the last entry of each text.
+    ends: HashMap<&'a str, (u32, u32), BuildHasherDefault<FastHash>>,
 }
 
 impl<'a> QuotedLines<'a> {
     /// Strings in `"` or `'` that open and close on one line; a `#` outside them ends the
     /// line (a TOML comment; JSON has no `#` outside strings).
     pub(crate) fn of(text: &'a str) -> QuotedLines<'a> {
-        let mut by_text: std::collections::HashMap<&'a str, Vec<usize>> =
-            std::collections::HashMap::new();
+        let mut entries = Vec::new();
         for (index, line) in text.split('\n').enumerate() {
             let bytes = line.as_bytes();
             let mut at = 0;
@@ -640,23 +657,123 @@ impl<'a> QuotedLines<'a> {
                 if end >= bytes.len() {
                     break;
                 }
-                by_text
-                    .entry(&line[start..end])
-                    .or_default()
-                    .push(index + 1);
+                entries.push((&line[start..end], index + 1));
                 at = end + 1;
             }
         }
-        QuotedLines { by_text }
+        let mut next = vec![u32::MAX; entries.len()];
+        // The first and (so far) last entry of each text, to chain the next one to.
+        let mut ends: HashMap<&'a str, (u32, u32), BuildHasherDefault<FastHash>> =
+            HashMap::with_capacity_and_hasher(entries.len(), Default::default());
+        for (i, (text, _)) in entries.iter().enumerate() {
+            let i = i as u32;
+            match ends.get_mut(text) {
+                Some((_, last)) => {
+                    next[*last as usize] = i;
+                    *last = i;
+                }
+                None => {
+                    ends.insert(text, (i, i));
+                }
+            }
+        }
+        QuotedLines {
+            entries,
+            next,
+            ends,
+        }
+    }
+
+    /// The `nth` (0-based) entry of `rule` in file order.
+    fn nth_entry(&self, rule: &str, nth: usize) -> Option<usize> {
+        let mut at = self.ends.get(rule)?.0;
+        for _ in 0..nth {
+            at = self.next[at as usize];
+            if at == u32::MAX {
+                return None;
+            }
+        }
+        Some(at as usize)
     }
 
     /// The line of the `nth` (0-based) quoted occurrence of `rule`, falling back to a search
     /// of the text for a rule written in a form the index does not hold (escapes, say).
     pub(crate) fn line(&self, text: &str, rule: &str, nth: usize) -> usize {
-        match self.by_text.get(rule).and_then(|lines| lines.get(nth)) {
-            Some(&line) => line,
+        match self.nth_entry(rule, nth) {
+            Some(at) => self.entries[at].1,
             None => rule_line(text, rule, nth),
         }
+    }
+
+    /// The line of each of `rules`, one list of a file in order: a text written twice in the
+    /// list is placed at its first occurrence, then its second, and so on.
+    pub(crate) fn lines_of_list(&self, text: &str, rules: &[String]) -> Vec<usize> {
+        // The entry each text's next rule takes, by the text's first entry (`u32::MAX`: all
+        // taken); `u32::MAX - 1`: not taken yet.
+        const FRESH: u32 = u32::MAX - 1;
+        let mut cursor = vec![FRESH; self.entries.len()];
+        rules
+            .iter()
+            .enumerate()
+            .map(|(i, rule)| match self.ends.get(rule.as_str()) {
+                Some(&(head, _)) => {
+                    let slot = &mut cursor[head as usize];
+                    let at = if *slot == FRESH { head } else { *slot };
+                    if at == u32::MAX {
+                        // More copies in the list than in the index: count them, and search.
+                        let nth = rules[..i].iter().filter(|r| *r == rule).count();
+                        return rule_line(text, rule, nth);
+                    }
+                    *slot = self.next[at as usize];
+                    self.entries[at as usize].1
+                }
+                // Not indexed (rare): count the earlier copies.
+                None => {
+                    let nth = rules[..i].iter().filter(|r| *r == rule).count();
+                    rule_line(text, rule, nth)
+                }
+            })
+            .collect()
+    }
+}
+
+/// A multiply-rotate hash (the one `rustc` uses for its own tables): a few instructions per
+/// eight bytes.
+#[derive(Default)]
+pub(crate) struct FastHash(u64);
+
+impl Hasher for FastHash {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FastHash {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }
 
@@ -812,6 +929,22 @@ mod tests {
                     prop_assert_eq!(index.line(&text, rule, nth), rule_line(&text, rule, nth), "{} #{}", rule, nth);
                 }
             }
+            // A list's rules, each placed at its own occurrence in turn.
+            let list: Vec<String> = lines
+                .iter()
+                .flat_map(|(rules, _)| rules.iter().map(|(r, _)| r.to_string()))
+                .chain(["absent".to_string(), "x".to_string()])
+                .collect();
+            let mut seen = std::collections::HashMap::new();
+            let expected: Vec<usize> = list
+                .iter()
+                .map(|r| {
+                    let nth: &mut usize = seen.entry(r.as_str()).or_insert(0);
+                    *nth += 1;
+                    rule_line(&text, r, *nth - 1)
+                })
+                .collect();
+            prop_assert_eq!(index.lines_of_list(&text, &list), expected);
         }
     }
 

@@ -13,12 +13,15 @@
 
 use crate::action::Action;
 use crate::bash::CommandRule;
-use crate::config::{discover, load_file, ConfigError, Decision, Layer, LoadedFile, PolicyFile};
-use crate::paths::{Anchors, PathPattern};
+use crate::config::{
+    discover, load_file, ConfigError, Decision, FastHash, Layer, LoadedFile, PolicyFile,
+};
+use crate::paths::{Anchors, PathPattern, PatternBase};
 use crate::rule::{domain_matches, Origin, Rule, RuleList, RuleTarget};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -47,10 +50,15 @@ pub enum ReasonKind {
 pub struct Reason {
     pub kind: ReasonKind,
     pub decision: Decision,
-    pub message: String,
-    /// The rule text or pack rule id.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
+    /// What happened, for people (fixed texts are not copied).
+    pub message: Cow<'static, str>,
+    /// The rule text or pack rule id, shared with the policy's rule (copying a verdict copies
+    /// no rule text).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_shared"
+    )]
+    pub rule: Option<Arc<str>>,
     /// Where the rule was written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin: Option<Origin>,
@@ -59,8 +67,15 @@ pub struct Reason {
     pub soft: bool,
 }
 
+fn serialize_shared<S: serde::Serializer>(
+    text: &Option<Arc<str>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    text.as_deref().serialize(s)
+}
+
 impl Reason {
-    fn hard(kind: ReasonKind, decision: Decision, message: impl Into<String>) -> Reason {
+    fn hard(kind: ReasonKind, decision: Decision, message: impl Into<Cow<'static, str>>) -> Reason {
         Reason {
             kind,
             decision,
@@ -71,7 +86,7 @@ impl Reason {
         }
     }
 
-    fn soft(kind: ReasonKind, decision: Decision, message: impl Into<String>) -> Reason {
+    fn soft(kind: ReasonKind, decision: Decision, message: impl Into<Cow<'static, str>>) -> Reason {
         Reason {
             soft: true,
             ..Reason::hard(kind, decision, message)
@@ -82,8 +97,8 @@ impl Reason {
         Reason {
             kind: ReasonKind::Rule,
             decision,
-            message,
-            rule: Some(rule.text.clone()),
+            message: Cow::Owned(message),
+            rule: Some(Arc::clone(&rule.text)),
             origin: Some(rule.origin.clone()),
             soft: false,
         }
@@ -92,8 +107,8 @@ impl Reason {
     /// A reason from a check outside the policy (secret scan, taint, drift).
     pub fn check(
         decision: Decision,
-        rule: impl Into<String>,
-        message: impl Into<String>,
+        rule: impl Into<Arc<str>>,
+        message: impl Into<Cow<'static, str>>,
     ) -> Reason {
         Reason {
             rule: Some(rule.into()),
@@ -103,7 +118,7 @@ impl Reason {
 
     /// One line for people: `deny: <message> [rule at file:line]`.
     pub fn describe(&self) -> String {
-        let mut text = self.message.clone();
+        let mut text = self.message.to_string();
         if let Some(rule) = &self.rule {
             text.push_str(&format!(" [{rule}"));
             if let Some(origin) = &self.origin {
@@ -199,7 +214,7 @@ impl std::fmt::Debug for CommandTree {
 
 impl Verdict {
     /// A verdict from a failure before evaluation: always deny.
-    pub fn failure(message: impl Into<String>) -> Verdict {
+    pub fn failure(message: impl Into<Cow<'static, str>>) -> Verdict {
         let reason = Reason::hard(ReasonKind::Check, Decision::Deny, message);
         Verdict {
             decision: Decision::Deny,
@@ -355,8 +370,10 @@ pub struct Policy {
     settings: PolicyFile,
     files: Vec<LoadedFile>,
     rules: Vec<Rule>,
-    by_tool: HashMap<String, Vec<usize>>,
-    command_rules_by_program: HashMap<String, Vec<usize>>,
+    by_tool: ByTool,
+    /// Keyed by program name with the cheap hash of [`crate::config::FastHash`]: looked up for
+    /// every part of every command.
+    command_rules_by_program: HashMap<String, Vec<usize>, BuildHasherDefault<FastHash>>,
     command_rules_any: Vec<usize>,
     read_scope: Vec<PathPattern>,
     write_scope: Vec<PathPattern>,
@@ -374,6 +391,28 @@ impl std::fmt::Debug for Policy {
             .field("root", &self.anchors.root)
             .field("rules", &self.rules.len())
             .finish()
+    }
+}
+
+/// Rule indexes by the tool they apply to, each list in rule order. A policy names a handful
+/// of tools, so the index is a short list searched in order: building it hashes nothing and
+/// allocates one list per tool.
+#[derive(Debug, Default)]
+struct ByTool(Vec<(Box<str>, Vec<usize>)>);
+
+impl ByTool {
+    fn get(&self, tool: &str) -> Option<&Vec<usize>> {
+        self.0
+            .iter()
+            .find(|(t, _)| &**t == tool)
+            .map(|(_, list)| list)
+    }
+
+    fn push(&mut self, tool: &str, rule: usize) {
+        match self.0.iter_mut().find(|(t, _)| &**t == tool) {
+            Some((_, list)) => list.push(rule),
+            None => self.0.push((tool.into(), vec![rule])),
+        }
     }
 }
 
@@ -438,8 +477,17 @@ impl Policy {
         files: Vec<LoadedFile>,
     ) -> Result<Policy, PolicyError> {
         let anchors = Anchors::at_root(root, home.map(Path::to_path_buf));
+        let base = Arc::new(PatternBase::of(&anchors));
         let mut settings = PolicyFile::default();
-        let mut rules = Vec::new();
+        let mut rules = Vec::with_capacity(
+            files
+                .iter()
+                .map(|f| {
+                    let p = &f.policy.permissions;
+                    p.deny.len() + p.ask.len() + p.allow.len()
+                })
+                .sum(),
+        );
         let mut read_scope_src: Vec<String> = Vec::new();
         let mut scope_seen = false;
         for file in &files {
@@ -495,22 +543,20 @@ impl Policy {
                 read_scope_src.push(format!("{}/**", dir.trim_end_matches('/')));
             }
             let quoted = crate::config::QuotedLines::of(&file.text);
+            let file_path: Arc<Path> = Arc::from(file.path.as_path());
             for (list, texts) in [
                 (RuleList::Deny, &p.permissions.deny),
                 (RuleList::Ask, &p.permissions.ask),
                 (RuleList::Allow, &p.permissions.allow),
             ] {
-                let mut seen: HashMap<&str, usize> = HashMap::new();
-                for text in texts {
-                    let nth = seen.entry(text.as_str()).or_insert(0);
-                    let line = quoted.line(&file.text, text, *nth);
-                    *nth += 1;
+                let lines = quoted.lines_of_list(&file.text, texts);
+                for (text, line) in texts.iter().zip(lines) {
                     let origin = Origin {
-                        file: file.path.clone(),
+                        file: Arc::clone(&file_path),
                         line,
                         layer: file.layer,
                     };
-                    let rule = Rule::compile(text, list, origin, &anchors).map_err(|e| {
+                    let rule = Rule::compile_with(text, list, origin, &base).map_err(|e| {
                         ConfigError::Rule {
                             path: file.path.clone(),
                             rule: text.clone(),
@@ -526,82 +572,101 @@ impl Policy {
             read_scope_src.extend(PolicyFile::default().scope.read);
         }
         settings.scope.read = read_scope_src;
-        Policy::compile(anchors, settings, files, rules)
+        Policy::compile(anchors, base, settings, files, rules)
     }
 
     fn compile(
         anchors: Anchors,
+        base: Arc<PatternBase>,
         settings: PolicyFile,
         files: Vec<LoadedFile>,
         rules: Vec<Rule>,
     ) -> Result<Policy, PolicyError> {
-        let compile_all =
-            |patterns: &[String], what: &str| -> Result<Vec<PathPattern>, PolicyError> {
-                patterns
-                    .iter()
-                    .map(|p| {
-                        PathPattern::new(p, &anchors).map_err(|e| {
-                            PolicyError::Config(ConfigError::Rule {
-                                path: PathBuf::from(what),
-                                rule: p.clone(),
-                                line: 0,
-                                message: e.to_string(),
-                            })
+        // Patterns are only checked here; each is made absolute and compiled on first use.
+        let compile_all = |patterns: &mut dyn Iterator<Item = Cow<'static, str>>,
+                           what: &str|
+         -> Result<Vec<PathPattern>, PolicyError> {
+            patterns
+                .map(|p| {
+                    // Only a pattern with classes, alternations or escapes can be refused.
+                    let shown = crate::paths::has_classes_alternations_or_escapes(&p)
+                        .then(|| p.to_string());
+                    PathPattern::with_base(p, &base).map_err(|e| {
+                        PolicyError::Config(ConfigError::Rule {
+                            path: PathBuf::from(what),
+                            rule: shown.unwrap_or_default(),
+                            line: 0,
+                            message: e.to_string(),
                         })
                     })
-                    .collect()
-            };
-        let builtin_secret: Vec<String> =
-            BUILTIN_SECRET_FILES.iter().map(|s| s.to_string()).collect();
-        let mut secret_src = builtin_secret;
-        secret_src.extend(settings.scope.secret_files.iter().cloned());
-        let exceptions: Vec<String> = BUILTIN_SECRET_EXCEPTIONS
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let mut protected_src: Vec<String> = vec![
-            "./warden.toml".into(),
-            "./warden.local.toml".into(),
-            "./.warden/**".into(),
-            "./.claude/settings.json".into(),
-            "./.claude/settings.local.json".into(),
-            "~/.claude/settings.json".into(),
-            "~/.claude/settings.local.json".into(),
+                })
+                .collect()
+        };
+        let owned = |list: &[String]| -> Vec<Cow<'static, str>> {
+            list.iter().map(|p| Cow::Owned(p.clone())).collect()
+        };
+        const PROTECTED: &[&str] = &[
+            "./warden.toml",
+            "./warden.local.toml",
+            "./.warden/**",
+            "./.claude/settings.json",
+            "./.claude/settings.local.json",
+            "~/.claude/settings.json",
+            "~/.claude/settings.local.json",
         ];
-        let audit_path = settings.audit.path.trim_start_matches("./");
-        protected_src.push(format!("./{audit_path}"));
+        let audit = format!("./{}", settings.audit.path.trim_start_matches("./"));
         // The staging file beside the log holds events not yet folded into it.
-        protected_src.push(format!("./{audit_path}-staged"));
-        let mut protected = compile_all(&protected_src, "built-in protected paths")?;
-        if let Some(dir) = crate::config::user_config_dir(anchors.home.as_deref()) {
-            let pattern = format!("//{}/**", dir.to_string_lossy().trim_start_matches('/'));
-            protected.extend(compile_all(&[pattern], "built-in protected paths")?);
-        }
+        let audit_staged = format!("{audit}-staged");
+        let user_dir = crate::config::user_config_dir(anchors.home.as_deref()).map(|dir| {
+            // The directory is a path, not a pattern: escaped, so that a home directory
+            // with `[` or `{` in its name does not make every policy fail to load.
+            let dir = crate::paths::globset_escape(&dir.to_string_lossy());
+            format!("//{}/**", dir.trim_start_matches('/'))
+        });
+        let protected = compile_all(
+            &mut PROTECTED
+                .iter()
+                .map(|p| Cow::Borrowed(*p))
+                .chain([Cow::Owned(audit), Cow::Owned(audit_staged)])
+                .chain(user_dir.map(Cow::Owned)),
+            "built-in protected paths",
+        )?;
 
-        let mut by_tool: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut command_rules_by_program: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_tool = ByTool::default();
+        let mut command_rules_by_program: HashMap<
+            String,
+            Vec<usize>,
+            BuildHasherDefault<FastHash>,
+        > = HashMap::default();
         let mut command_rules_any = Vec::new();
         for (i, rule) in rules.iter().enumerate() {
-            let tools: Vec<&str> = match &rule.target {
-                RuleTarget::WholeTool(t) => vec![t.as_str()],
+            let tools: &[&str] = match &rule.target {
+                RuleTarget::WholeTool(t) => {
+                    by_tool.push(t, i);
+                    continue;
+                }
                 RuleTarget::Command(cmd) => {
                     match cmd.program() {
-                        Some(program) if !cmd.is_text_search() => command_rules_by_program
-                            .entry(program.to_string())
-                            .or_default()
-                            .push(i),
+                        Some(program) if !cmd.is_text_search() => {
+                            match command_rules_by_program.get_mut(program) {
+                                Some(list) => list.push(i),
+                                None => {
+                                    command_rules_by_program.insert(program.to_string(), vec![i]);
+                                }
+                            }
+                        }
                         _ => command_rules_any.push(i),
                     }
                     continue;
                 }
-                RuleTarget::ReadPath(_) => crate::rule::READ_TOOLS.to_vec(),
-                RuleTarget::ModifyPath(_) => crate::rule::MODIFY_TOOLS.to_vec(),
-                RuleTarget::FetchDomain(_) => vec!["WebFetch"],
-                RuleTarget::Mcp { .. } => vec!["mcp"],
+                RuleTarget::ReadPath(_) => crate::rule::READ_TOOLS,
+                RuleTarget::ModifyPath(_) => crate::rule::MODIFY_TOOLS,
+                RuleTarget::FetchDomain(_) => &["WebFetch"],
+                RuleTarget::Mcp { .. } => &["mcp"],
                 RuleTarget::Uninterpreted { .. } => continue,
             };
             for tool in tools {
-                by_tool.entry(tool.to_string()).or_default().push(i);
+                by_tool.push(tool, i);
             }
         }
         let packs = PackSelection {
@@ -609,12 +674,24 @@ impl Policy {
             disabled: settings.shell.disable.clone(),
         };
         Ok(Policy {
-            read_scope: compile_all(&settings.scope.read, "[scope] read")?,
-            write_scope: compile_all(&settings.scope.write, "[scope] write")?,
-            secret_files: compile_all(&secret_src, "[scope] secret_files")?,
-            secret_exceptions: compile_all(&exceptions, "built-in secret exceptions")?,
+            read_scope: compile_all(&mut owned(&settings.scope.read).into_iter(), "[scope] read")?,
+            write_scope: compile_all(
+                &mut owned(&settings.scope.write).into_iter(),
+                "[scope] write",
+            )?,
+            secret_files: compile_all(
+                &mut BUILTIN_SECRET_FILES
+                    .iter()
+                    .map(|p| Cow::Borrowed(*p))
+                    .chain(owned(&settings.scope.secret_files)),
+                "[scope] secret_files",
+            )?,
+            secret_exceptions: compile_all(
+                &mut BUILTIN_SECRET_EXCEPTIONS.iter().map(|p| Cow::Borrowed(*p)),
+                "built-in secret exceptions",
+            )?,
             allow_secret_files: compile_all(
-                &settings.scope.allow_secret_files,
+                &mut owned(&settings.scope.allow_secret_files).into_iter(),
                 "[scope] allow_secret_files",
             )?,
             protected,
@@ -692,11 +769,19 @@ impl Policy {
     /// Decide one action.
     pub fn evaluate(&self, action: &Action, ctx: &EvalContext) -> Verdict {
         let anchors = match &ctx.cwd {
-            Some(cwd) => std::borrow::Cow::Owned(Anchors {
-                cwd: crate::paths::resolve_existing(cwd),
-                ..self.anchors.clone()
-            }),
-            None => std::borrow::Cow::Borrowed(&self.anchors),
+            Some(cwd) => {
+                let cwd = crate::paths::resolve_existing(cwd);
+                if cwd == self.anchors.cwd {
+                    Cow::Borrowed(&self.anchors)
+                } else {
+                    Cow::Owned(Anchors {
+                        cwd,
+                        root: self.anchors.root.clone(),
+                        home: self.anchors.home.clone(),
+                    })
+                }
+            }
+            None => Cow::Borrowed(&self.anchors),
         };
         let mut reasons = Vec::new();
         let mut allowed_by_rule = false;
@@ -863,7 +948,7 @@ impl Policy {
     fn secret_check(&self, path: &Path, reasons: &mut Vec<Reason>) {
         if let Some(pattern) = self.secret_file(path) {
             reasons.push(Reason {
-                rule: Some(pattern.to_string()),
+                rule: Some(Arc::from(pattern)),
                 ..Reason::hard(
                     ReasonKind::SecretFile,
                     self.settings.defaults.secret_read,
@@ -917,8 +1002,8 @@ impl Policy {
             reasons.push(Reason {
                 kind: ReasonKind::Pack,
                 decision: hit.decision,
-                message,
-                rule: Some(hit.rule_id.into_owned()),
+                message: Cow::Owned(message),
+                rule: Some(Arc::from(&*hit.rule_id)),
                 origin: None,
                 soft,
             });
@@ -1132,6 +1217,18 @@ pub fn policy_from_toml(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The user's configuration directory is protected as a path, not read as a pattern: a
+    /// home directory with glob characters in its name loads (it failed, denying everything).
+    #[test]
+    fn a_home_directory_with_glob_characters_loads() {
+        let home = Path::new("/home/a[b{c");
+        let policy = Policy::from_files(Path::new("/project"), Some(home), Vec::new())
+            .expect("the policy loads");
+        let dir = crate::config::user_config_dir(Some(home)).expect("a configuration directory");
+        assert!(policy.is_protected(&dir.join("policy.toml")));
+        assert!(!policy.is_protected(Path::new("/home/ab/.config/warden/policy.toml")));
+    }
 
     /// Claude Code's text matching, through the matcher a closure gives.
     #[test]

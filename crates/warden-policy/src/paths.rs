@@ -6,8 +6,9 @@
 //! one glob test on absolute paths.
 
 use globset::{Glob, GlobBuilder, GlobMatcher};
+use std::borrow::Cow;
 use std::path::{Component, Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// Where relative paths and `~` resolve.
 #[derive(Debug, Clone)]
@@ -34,11 +35,24 @@ impl Anchors {
     /// Resolve a path an agent gave: `~` expands, relative joins the working directory, `..`
     /// collapses, symlinks on the existing part are followed.
     pub fn resolve(&self, raw: &Path) -> PathBuf {
-        let expanded = expand_home(raw, self.home.as_deref());
-        let absolute = if expanded.is_absolute() {
-            expanded
-        } else {
-            self.cwd.join(expanded)
+        // `~/x` is below the home directory, a relative path below the working directory.
+        let (base, rest) = match (self.home.as_deref(), raw.strip_prefix("~")) {
+            (Some(home), Ok(rest)) => (Some(home), rest),
+            _ if raw.is_absolute() => (None, raw),
+            _ => (Some(self.cwd.as_path()), raw),
+        };
+        // Most paths are plain names below an absolute base: written once into one buffer,
+        // which is what the steps below would make of them.
+        if let Some(plain) = plain_joined(base, rest) {
+            return if free_of_links(&plain) {
+                plain
+            } else {
+                resolve_by_walk(&plain)
+            };
+        }
+        let absolute = match base {
+            Some(base) => base.join(rest),
+            None => rest.to_path_buf(),
         };
         resolve_existing(&lexical_clean(&absolute))
     }
@@ -49,14 +63,26 @@ impl Anchors {
     }
 }
 
-fn expand_home(raw: &Path, home: Option<&Path>) -> PathBuf {
-    let Some(home) = home else {
-        return raw.to_path_buf();
-    };
-    match raw.strip_prefix("~") {
-        Ok(rest) => home.join(rest),
-        Err(_) => raw.to_path_buf(),
+/// `base` joined with `rest` as `/` and plain names, when `base` (or `rest`, without a base)
+/// is absolute and neither holds a `.` or `..` component: what `lexical_clean` of the join
+/// gives then, built in one buffer.
+fn plain_joined(base: Option<&Path>, rest: &Path) -> Option<PathBuf> {
+    if !base.unwrap_or(rest).is_absolute() || (base.is_some() && rest.has_root()) {
+        return None;
     }
+    let len = base.map_or(0, |b| b.as_os_str().len()) + rest.as_os_str().len() + 2;
+    let mut out = PathBuf::with_capacity(len);
+    out.push("/");
+    for part in base.into_iter().chain(std::iter::once(rest)) {
+        for component in part.components() {
+            match component {
+                Component::RootDir => {}
+                Component::Normal(name) => out.push(name),
+                Component::CurDir | Component::ParentDir | Component::Prefix(_) => return None,
+            }
+        }
+    }
+    Some(out)
 }
 
 /// Remove `.` and collapse `..` without touching the file system. `..` above `/` stays at `/`.
@@ -238,9 +264,43 @@ fn resolve_by_canonicalize(path: &Path) -> PathBuf {
 /// `/x`, `./x` and `x` are relative to the project root. A pattern with no `/` (such as
 /// `.env*` or `*.pem`) matches that name at any depth. `*` stays within one path segment,
 /// `**` crosses segments, and a pattern naming a directory also covers what is inside it.
+///
+/// A hook process decides one action, and most of a policy's patterns are never consulted
+/// for it (a shell command consults no `Read(...)` rule): so a pattern is only checked when
+/// it is made (a malformed one is refused then), and made absolute, split into the literals
+/// of its prefilter and compiled to a regex on first use.
 #[derive(Debug, Clone)]
 pub struct PathPattern {
-    source: String,
+    source: Cow<'static, str>,
+    base: Arc<PatternBase>,
+    // Boxed: most patterns never need their parts, and a policy's rules stay small.
+    parts: OnceLock<Box<Parts>>,
+}
+
+/// What patterns are made absolute against: the root and the home directory, escaped for
+/// `globset`. One per policy, shared by all of its patterns.
+#[derive(Debug)]
+pub struct PatternBase {
+    root: String,
+    home: Option<String>,
+}
+
+impl PatternBase {
+    /// The base of patterns resolved against `anchors`.
+    pub fn of(anchors: &Anchors) -> PatternBase {
+        PatternBase {
+            root: globset_escape(&anchors.root.to_string_lossy()),
+            home: anchors
+                .home
+                .as_deref()
+                .map(|h| globset_escape(&h.to_string_lossy())),
+        }
+    }
+}
+
+/// A pattern made absolute, with its prefilter and (once run) its matchers.
+#[derive(Debug, Clone)]
+struct Parts {
     // The glob text, anchored at the root (and the same text with `/**` added for a pattern
     // that may name a directory).
     glob: String,
@@ -249,34 +309,57 @@ pub struct PathPattern {
     // that most patterns never run (or even compile) a regex for most paths.
     glob_needs: Literals,
     inner_needs: Option<Literals>,
-    // Compiling a glob builds a regex (tens of microseconds); a hook process evaluates one
-    // action, so patterns compile on first use and most never do.
+    // Compiling a glob builds a regex (tens of microseconds): only for a path that passes the
+    // prefilter.
     compiled: OnceLock<(GlobMatcher, Option<GlobMatcher>)>,
 }
 
-impl PathPattern {
-    /// Parse `pattern` against `anchors`. Syntax errors show here; compiling waits for first use.
-    pub fn new(pattern: &str, anchors: &Anchors) -> Result<PathPattern, globset::Error> {
-        let absolute = absolutize_pattern(pattern, anchors);
+impl Parts {
+    fn of(source: &str, base: &PatternBase) -> Parts {
+        let absolute = absolutize_pattern(source, base);
         // `Edit(./infra)` or `infra/` should cover the files below it as well.
         let inner =
             (!absolute.ends_with("/**")).then(|| format!("{}/**", absolute.trim_end_matches('/')));
-        // `globset` can only reject classes, alternations and escapes; a glob without them is
-        // valid as it stands, and parsing it (which writes out its regex) waits for first use.
-        if has_classes_alternations_or_escapes(&absolute) {
-            glob_of(&absolute)?;
-            if let Some(inner) = &inner {
-                glob_of(inner)?;
-            }
-        }
-        Ok(PathPattern {
-            source: pattern.to_string(),
+        Parts {
             glob_needs: Literals::of(&absolute),
             inner_needs: inner.as_deref().map(Literals::of),
             glob: absolute,
             inner,
             compiled: OnceLock::new(),
-        })
+        }
+    }
+}
+
+impl PathPattern {
+    /// Parse `pattern` against `anchors`. Syntax errors show here; the rest waits for first use.
+    pub fn new(pattern: &str, anchors: &Anchors) -> Result<PathPattern, globset::Error> {
+        PathPattern::with_base(
+            Cow::Owned(pattern.to_string()),
+            &Arc::new(PatternBase::of(anchors)),
+        )
+    }
+
+    /// Parse `pattern` against a base shared with other patterns.
+    pub fn with_base(
+        pattern: Cow<'static, str>,
+        base: &Arc<PatternBase>,
+    ) -> Result<PathPattern, globset::Error> {
+        let pattern = PathPattern {
+            source: pattern,
+            base: Arc::clone(base),
+            parts: OnceLock::new(),
+        };
+        // `globset` can only reject classes, alternations and escapes. The absolute glob holds
+        // the pattern's own text and the base, escaped (always valid): a pattern without them
+        // is valid as it stands, and making it absolute waits for first use.
+        if has_classes_alternations_or_escapes(&pattern.source) {
+            let parts = pattern.parts();
+            glob_of(&parts.glob)?;
+            if let Some(inner) = &parts.inner {
+                glob_of(inner)?;
+            }
+        }
+        Ok(pattern)
     }
 
     /// The pattern as the user wrote it.
@@ -284,20 +367,26 @@ impl PathPattern {
         &self.source
     }
 
+    fn parts(&self) -> &Parts {
+        self.parts
+            .get_or_init(|| Box::new(Parts::of(&self.source, &self.base)))
+    }
+
     /// Whether the resolved absolute `path` matches.
     pub fn matches(&self, path: &Path) -> bool {
-        let outer_may = self.glob_needs.may_match(path);
-        let inner_may = self
+        let parts = self.parts();
+        let outer_may = parts.glob_needs.may_match(path);
+        let inner_may = parts
             .inner_needs
             .as_ref()
             .is_some_and(|needs| needs.may_match(path));
         if !outer_may && !inner_may {
             return false;
         }
-        let (outer, inner) = self.compiled.get_or_init(|| {
+        let (outer, inner) = parts.compiled.get_or_init(|| {
             (
-                compile_valid(&self.glob),
-                self.inner.as_deref().map(compile_valid),
+                compile_valid(&parts.glob),
+                parts.inner.as_deref().map(compile_valid),
             )
         });
         (outer_may && outer.is_match(path))
@@ -307,7 +396,7 @@ impl PathPattern {
 
 /// Whether `glob` has classes, alternations or escapes: the only parts `globset` can find
 /// malformed, and the only ones whose text between `*` and `?` is not literal.
-fn has_classes_alternations_or_escapes(glob: &str) -> bool {
+pub(crate) fn has_classes_alternations_or_escapes(glob: &str) -> bool {
     glob.contains(['[', ']', '{', '}', '\\'])
 }
 
@@ -420,21 +509,17 @@ fn glob_of(pattern: &str) -> Result<Glob, globset::Error> {
         .build()
 }
 
-fn absolutize_pattern(pattern: &str, anchors: &Anchors) -> String {
-    let escaped_root = globset_escape(&anchors.root.to_string_lossy());
+fn absolutize_pattern(pattern: &str, base: &PatternBase) -> String {
     if let Some(rest) = pattern.strip_prefix("//") {
         return format!("/{rest}");
     }
     if let Some(rest) = pattern.strip_prefix("~/") {
-        let home = anchors
-            .home
-            .as_deref()
-            .map(|h| globset_escape(&h.to_string_lossy()));
         return format!(
             "{}/{rest}",
-            home.unwrap_or_else(|| "/nonexistent-home".into())
+            base.home.as_deref().unwrap_or("/nonexistent-home")
         );
     }
+    let escaped_root = &base.root;
     let body = pattern
         .strip_prefix("./")
         .or_else(|| pattern.strip_prefix('/'))
@@ -452,7 +537,7 @@ fn absolutize_pattern(pattern: &str, anchors: &Anchors) -> String {
     }
 }
 
-fn globset_escape(text: &str) -> String {
+pub(crate) fn globset_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         if matches!(ch, '*' | '?' | '[' | ']' | '{' | '}' | '\\') {
@@ -562,6 +647,42 @@ mod tests {
             let reference = resolve_by_canonicalize(&path);
             proptest::prop_assert_eq!(&resolve_by_walk(&path), &reference, "{:?}", path);
             proptest::prop_assert_eq!(&resolve_existing(&path), &reference, "{:?}", path);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Resolving a path an agent gave is expanding `~`, joining the working directory,
+        /// cleaning and resolving, whichever way the path is written.
+        #[test]
+        fn resolve_is_expand_join_clean_resolve(
+            lead in proptest::sample::select(vec!["", "~", "~/", "/", "./", "../", "~x/"]),
+            names in proptest::collection::vec(proptest::sample::select(vec![
+                "a", "b", "f", "rel", "abs", "file", "chain", "up", "back", ".env",
+                "missing", ".", "..", "", "~",
+            ]), 0..6),
+            cwd in proptest::sample::select(vec!["", "a", "a/b", "rel", "missing", "a/../rel"]),
+            with_home in proptest::bool::ANY,
+        ) {
+            let (_dir, root) = link_tree();
+            let anchors = Anchors {
+                cwd: root.join(cwd),
+                home: with_home.then(|| root.join("a")),
+                root: root.clone(),
+            };
+            let raw = PathBuf::from(format!("{lead}{}", names.join("/")));
+            let expanded = match (&anchors.home, raw.strip_prefix("~")) {
+                (Some(home), Ok(rest)) => home.join(rest),
+                _ => raw.clone(),
+            };
+            let absolute = if expanded.is_absolute() {
+                expanded
+            } else {
+                anchors.cwd.join(expanded)
+            };
+            let reference = resolve_existing(&lexical_clean(&absolute));
+            proptest::prop_assert_eq!(anchors.resolve(&raw), reference, "{:?}", raw);
         }
     }
 
@@ -742,7 +863,7 @@ mod tests {
             pattern in "[a-z./*?\\[\\]{},!\\\\-]{1,12}",
         ) {
             let a = Anchors::at_root(Path::new("/proj"), Some(PathBuf::from("/home/u")));
-            let absolute = absolutize_pattern(&pattern, &a);
+            let absolute = absolutize_pattern(&pattern, &PatternBase::of(&a));
             let inner = format!("{}/**", absolute.trim_end_matches('/'));
             let globset_refuses = glob_of(&absolute).is_err()
                 || (!absolute.ends_with("/**") && glob_of(&inner).is_err());
@@ -804,8 +925,9 @@ mod tests {
             .chain(crate::engine::BUILTIN_SECRET_EXCEPTIONS)
         {
             let p = PathPattern::new(pattern, &a).unwrap();
-            let outer = glob_of(&p.glob).unwrap().compile_matcher();
+            let outer = glob_of(&p.parts().glob).unwrap().compile_matcher();
             let inner = p
+                .parts()
                 .inner
                 .as_deref()
                 .map(|g| glob_of(g).unwrap().compile_matcher());

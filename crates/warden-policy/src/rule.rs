@@ -1,9 +1,11 @@
 //! Claude Code's permission rule syntax: `Tool`, `Tool(specifier)`, `mcp__server__tool`.
 
-use crate::paths::{Anchors, PathPattern};
+use crate::paths::{Anchors, PathPattern, PatternBase};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::Arc;
 
 /// Which list a rule sits in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -27,10 +29,16 @@ impl fmt::Display for RuleList {
 /// Where a rule was written, so a decision can point at the line that made it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Origin {
-    pub file: PathBuf,
+    /// Shared by every rule of the file.
+    #[serde(serialize_with = "serialize_path")]
+    pub file: Arc<Path>,
     /// 1-based line; 0 when unknown.
     pub line: usize,
     pub layer: crate::config::Layer,
+}
+
+fn serialize_path<S: serde::Serializer>(path: &Arc<Path>, s: S) -> Result<S::Ok, S::Error> {
+    path.as_ref().serialize(s)
 }
 
 impl fmt::Display for Origin {
@@ -62,49 +70,54 @@ pub struct RuleSyntaxError {
 impl RuleSyntax {
     /// Split `Tool(specifier)`; `Tool` alone and `mcp__server__tool` are accepted too.
     pub fn parse(text: &str) -> Result<RuleSyntax, RuleSyntaxError> {
-        let text = text.trim();
-        let name_end = text.find('(').unwrap_or(text.len());
-        let tool = &text[..name_end];
-        if tool.is_empty() {
-            return Err(RuleSyntaxError {
-                message: "a rule starts with a tool name".into(),
-                column: 1,
-            });
-        }
-        if let Some(bad) = tool.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-        {
-            return Err(RuleSyntaxError {
-                message: format!(
-                    "unexpected {:?} in tool name",
-                    &tool[bad..].chars().next().unwrap_or(' ')
-                ),
-                column: bad + 1,
-            });
-        }
-        if name_end == text.len() {
-            return Ok(RuleSyntax {
-                tool: tool.to_string(),
-                specifier: None,
-            });
-        }
-        if !text.ends_with(')') {
-            return Err(RuleSyntaxError {
-                message: "the specifier is not closed with ')'".into(),
-                column: text.len(),
-            });
-        }
-        let specifier = &text[name_end + 1..text.len() - 1];
-        if specifier.trim().is_empty() {
-            return Err(RuleSyntaxError {
-                message: "empty specifier: write the bare tool name to match every call".into(),
-                column: name_end + 2,
-            });
-        }
+        let (tool, specifier) = split_rule(text)?;
         Ok(RuleSyntax {
             tool: tool.to_string(),
-            specifier: Some(specifier.to_string()),
+            specifier: specifier.map(str::to_string),
         })
     }
+}
+
+/// [`RuleSyntax::parse`] without copying: the tool and the specifier as slices of `text`.
+fn split_rule(text: &str) -> Result<(&str, Option<&str>), RuleSyntaxError> {
+    let text = text.trim();
+    let name_end = text.find('(').unwrap_or(text.len());
+    let tool = &text[..name_end];
+    if tool.is_empty() {
+        return Err(RuleSyntaxError {
+            message: "a rule starts with a tool name".into(),
+            column: 1,
+        });
+    }
+    if let Some(bad) = tool
+        .bytes()
+        .position(|b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+    {
+        return Err(RuleSyntaxError {
+            message: format!(
+                "unexpected {:?} in tool name",
+                &tool[bad..].chars().next().unwrap_or(' ')
+            ),
+            column: bad + 1,
+        });
+    }
+    if name_end == text.len() {
+        return Ok((tool, None));
+    }
+    if !text.ends_with(')') {
+        return Err(RuleSyntaxError {
+            message: "the specifier is not closed with ')'".into(),
+            column: text.len(),
+        });
+    }
+    let specifier = &text[name_end + 1..text.len() - 1];
+    if specifier.trim().is_empty() {
+        return Err(RuleSyntaxError {
+            message: "empty specifier: write the bare tool name to match every call".into(),
+            column: name_end + 2,
+        });
+    }
+    Ok((tool, Some(specifier)))
 }
 
 /// What a compiled rule applies to.
@@ -133,7 +146,8 @@ pub enum RuleTarget {
 /// One rule, compiled and with its origin.
 #[derive(Debug, Clone)]
 pub struct Rule {
-    pub text: String,
+    /// The rule as written (trimmed), shared with the reasons it gives.
+    pub text: Arc<str>,
     pub list: RuleList,
     pub target: RuleTarget,
     pub origin: Origin,
@@ -189,10 +203,21 @@ impl Rule {
         origin: Origin,
         anchors: &Anchors,
     ) -> Result<Rule, RuleCompileError> {
-        let syntax = RuleSyntax::parse(text).map_err(|e| RuleCompileError(e.to_string()))?;
-        let target = compile_target(&syntax, anchors)?;
+        Rule::compile_with(text, list, origin, &Arc::new(PatternBase::of(anchors)))
+    }
+
+    /// [`Rule::compile`] with path patterns made absolute against a base shared with the
+    /// policy's other patterns.
+    pub fn compile_with(
+        text: &str,
+        list: RuleList,
+        origin: Origin,
+        base: &Arc<PatternBase>,
+    ) -> Result<Rule, RuleCompileError> {
+        let (tool, specifier) = split_rule(text).map_err(|e| RuleCompileError(e.to_string()))?;
+        let target = compile_target(tool, specifier, base)?;
         Ok(Rule {
-            text: text.trim().to_string(),
+            text: Arc::from(text.trim()),
             list,
             target,
             origin,
@@ -200,8 +225,11 @@ impl Rule {
     }
 }
 
-fn compile_target(syntax: &RuleSyntax, anchors: &Anchors) -> Result<RuleTarget, RuleCompileError> {
-    let tool = syntax.tool.as_str();
+fn compile_target(
+    tool: &str,
+    specifier: Option<&str>,
+    base: &Arc<PatternBase>,
+) -> Result<RuleTarget, RuleCompileError> {
     if let Some(rest) = tool.strip_prefix("mcp__") {
         let (server, tool_name) = match rest.split_once("__") {
             Some((server, "*")) => (server, None),
@@ -218,7 +246,7 @@ fn compile_target(syntax: &RuleSyntax, anchors: &Anchors) -> Result<RuleTarget, 
             tool: tool_name,
         });
     }
-    let Some(spec) = syntax.specifier.as_deref() else {
+    let Some(spec) = specifier else {
         return Ok(RuleTarget::WholeTool(tool.to_string()));
     };
     let spec = spec.trim();
@@ -226,7 +254,7 @@ fn compile_target(syntax: &RuleSyntax, anchors: &Anchors) -> Result<RuleTarget, 
         return Ok(RuleTarget::WholeTool(tool.to_string()));
     }
     let path = |spec: &str| {
-        PathPattern::new(spec, anchors)
+        PathPattern::with_base(Cow::Owned(spec.to_string()), base)
             .map_err(|e| RuleCompileError(format!("bad path pattern: {e}")))
     };
     Ok(match tool {
@@ -252,10 +280,17 @@ fn compile_target(syntax: &RuleSyntax, anchors: &Anchors) -> Result<RuleTarget, 
 
 /// Whether `host` is covered by a `domain:` specifier.
 pub(crate) fn domain_matches(rule: &str, host: &str) -> bool {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    // `rule` is lower-cased when the policy loads; `host` is compared without case, in place.
+    let host = host.trim_end_matches('.');
     match rule.strip_prefix("*.") {
-        Some(base) => host == base || host.ends_with(&format!(".{base}")),
-        None => host == rule,
+        Some(base) => {
+            host.eq_ignore_ascii_case(base)
+                || (host.len() > base.len()
+                    && host.is_char_boundary(host.len() - base.len())
+                    && host[host.len() - base.len()..].eq_ignore_ascii_case(base)
+                    && host.as_bytes()[host.len() - base.len() - 1] == b'.')
+        }
+        None => host.eq_ignore_ascii_case(rule),
     }
 }
 
@@ -285,5 +320,25 @@ mod tests {
         assert!(!domain_matches("example.com", "api.example.com"));
         assert!(domain_matches("*.example.com", "api.example.com"));
         assert!(!domain_matches("*.example.com", "evilexample.com"));
+        assert!(domain_matches("*.example.com", "API.Example.COM."));
+        assert!(!domain_matches("*.example.com", ".example.com.x"));
+        assert!(!domain_matches("*.é.com", "aé.com"));
+    }
+
+    proptest::proptest! {
+        /// The comparison in place agrees with lower-casing the host and testing the suffix.
+        #[test]
+        fn domain_matching_agrees_with_lowercased_suffix(
+            rule in "(\\*\\.)?[a-cé]{1,3}(\\.[a-c]{1,2})?",
+            host in "[a-cA-Cé.]{0,9}",
+        ) {
+            let rule = rule.to_ascii_lowercase();
+            let lower = host.trim_end_matches('.').to_ascii_lowercase();
+            let expected = match rule.strip_prefix("*.") {
+                Some(base) => lower == base || lower.ends_with(&format!(".{base}")),
+                None => lower == rule,
+            };
+            proptest::prop_assert_eq!(domain_matches(&rule, &host), expected, "{} {}", rule, host);
+        }
     }
 }

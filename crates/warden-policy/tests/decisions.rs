@@ -298,6 +298,114 @@ fn broken_rule_is_an_error_with_its_line() {
     assert!(text.contains("line 3"), "{text}");
 }
 
+/// Path patterns are made absolute and compiled only when first consulted, but a malformed
+/// rule of any kind, anywhere in a policy, still refuses the whole policy when it loads (so
+/// the hook denies), with the rule and its line; and a malformed `[scope]` pattern too.
+#[test]
+fn a_malformed_rule_of_any_kind_fails_the_load_with_its_line() {
+    let f = fixture();
+    let bash: Vec<String> = (0..30)
+        .map(|i| format!("  \"Bash(tool{i} run*)\",\n"))
+        .collect();
+    for (bad, list) in [
+        ("Read(./src/[bad)", "deny"),
+        ("Edit(./infra/{a,b)", "ask"),
+        ("Grep(//etc/[)", "allow"),
+        ("WebFetch(example.com)", "allow"),
+        ("Bash(", "deny"),
+        ("Ba sh(x)", "ask"),
+    ] {
+        let text = format!(
+            "[permissions]\ndeny = [\n{}]\n{list} = [\n  \"Read(./src/**)\",\n  \"{bad}\",\n]\n",
+            bash.concat()
+        );
+        // `deny = [` is line 2, its 30 rules lines 3-32, `]` 33, the list 34, its rules 35-36;
+        // a second `deny` list is not TOML, so that one goes in first.
+        let (text, line) = if list == "deny" {
+            (
+                format!(
+                    "[permissions]\ndeny = [\n{}  \"Read(./src/**)\",\n  \"{bad}\",\n]\n",
+                    bash.concat()
+                ),
+                34,
+            )
+        } else {
+            (text, 36)
+        };
+        let file = parse_text(&f.root.join("warden.toml"), Layer::Project, text).unwrap();
+        let err = Policy::from_files(&f.root, Some(&f.home), vec![file]).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("line {line}")),
+            "{bad}: {message}"
+        );
+        assert!(message.contains(&format!("{bad:?}")), "{bad}: {message}");
+    }
+    for scope in [
+        "read = [\"./src/[x\"]",
+        "write = [\"{a,b\"]",
+        "secret_files = [\"*.[pem\"]",
+    ] {
+        let file = parse_text(
+            &f.root.join("warden.toml"),
+            Layer::Project,
+            format!("[permissions]\nallow = [\"Bash(ls)\"]\n[scope]\n{scope}\n"),
+        )
+        .unwrap();
+        let err = Policy::from_files(&f.root, Some(&f.home), vec![file]).unwrap_err();
+        assert!(err.to_string().contains("[scope]"), "{scope}: {err}");
+    }
+}
+
+/// Patterns compiled on first use decide as patterns compiled when the policy loads did:
+/// the first action consulting a pattern and every later one get the same answer, in one
+/// policy and in a fresh one.
+#[test]
+fn patterns_decide_the_same_on_first_and_later_use() {
+    let f = fixture();
+    let text = "[permissions]\nallow = [\"Read(./src/**)\"]\nask = [\"Edit(./infra)\"]\ndeny = [\"Read(*.key)\"]\n[scope]\nwrite = [\"./src/**\"]\n";
+    let actions = [
+        read("src/a.rs"),
+        read("other/x.key"),
+        read(".env"),
+        read("~/.ssh/id_rsa"),
+        edit("infra/main.tf"),
+        edit("src/lib.rs"),
+        edit("warden.toml"),
+        edit("elsewhere.txt"),
+        exec("cat src/a.rs > infra/out.txt"),
+    ];
+    let warm = policy_of(&f, text);
+    let expected: Vec<Decision> = actions.iter().map(|a| decide(&warm, a)).collect();
+    assert_eq!(
+        actions.iter().map(|a| decide(&warm, a)).collect::<Vec<_>>(),
+        expected
+    );
+    for (i, action) in actions.iter().enumerate() {
+        let fresh = policy_of(&f, text);
+        assert_eq!(decide(&fresh, action), expected[i], "{action:?}");
+    }
+    assert_eq!(
+        expected,
+        [
+            Decision::Allow,
+            Decision::Deny,
+            Decision::Deny,
+            Decision::Deny,
+            Decision::Ask,
+            Decision::Allow,
+            Decision::Deny,
+            Decision::Ask,
+            Decision::Ask,
+        ]
+    );
+}
+
+fn policy_of(f: &Fixture, text: &str) -> Policy {
+    let file = parse_text(&f.root.join("warden.toml"), Layer::Project, text.into()).unwrap();
+    Policy::from_files(&f.root, Some(&f.home), vec![file]).unwrap()
+}
+
 fn arb_rule() -> impl Strategy<Value = String> {
     prop_oneof![
         "(rm|git|npm|curl|ls) ?(-rf|push|test|install)?\\*?".prop_map(|s| format!("Bash({s})")),

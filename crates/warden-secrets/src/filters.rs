@@ -39,6 +39,8 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "%(",
     "$(",
     "<%",
+    // Ruby string interpolation (`"#{Dir.pwd}/"`).
+    "#{",
 ];
 
 /// Values that are common stand-ins in docs when they make up the whole secret.
@@ -142,6 +144,21 @@ fn is_plain_placeholder(value: &[u8]) -> bool {
     {
         return true;
     }
+    // A placeholder word spelled with digits and symbols for letters (`p4$sw0rd`) is still
+    // a placeholder word.
+    if let Some(plain) = unleet(value) {
+        if PLACEHOLDER_VALUES.iter().any(|p| plain == p.as_bytes())
+            || PLACEHOLDER_MARKERS
+                .iter()
+                .filter(|m| m.bytes().all(|b| b.is_ascii_lowercase()))
+                .any(|m| memchr::memmem::find(&plain, m.as_bytes()).is_some())
+        {
+            return true;
+        }
+    }
+    if is_sequence_filler(value) {
+        return true;
+    }
     // A value made of one or two distinct bytes (`0000...`, `abab...`) is filler.
     let first = value[0];
     let mut second = None;
@@ -193,8 +210,41 @@ pub fn looks_like_code(value: &[u8]) -> bool {
     {
         return true;
     }
+    // A chained assignment in code (`this.tokenEnd=this.source.length`,
+    // `t.parseScript=t.parseModule=t.parse=void`, common in minified JavaScript): names
+    // joined by `=`, one of them a member access. A random token holds `=` only as base64
+    // padding at its end.
+    if let Some(eq) = value.iter().position(|&b| b == b'=') {
+        if eq > 0 && eq + 1 < value.len() && value[eq + 1] != b'=' {
+            let parts: Vec<&[u8]> = value.split(|&b| b == b'=').collect();
+            if parts.iter().all(|p| !p.is_empty() && looks_like_code(p))
+                && parts.iter().any(|p| p.contains(&b'.'))
+            {
+                return true;
+            }
+        }
+    }
     // A path or URL without credentials is not a secret value.
-    value.starts_with(b"/") || value.starts_with(b"./") || value.starts_with(b"http")
+    if value.starts_with(b"/") || value.starts_with(b"./") || value.starts_with(b"http") {
+        return true;
+    }
+    // The rule read an operator as the start of the value: a comparison (`==XPath.Tokens.X`),
+    // a dereference (`*secretsBlock`), a negation (`!!opts.withCredentials`), a concatenation (`"Credential="+cred.AccessKeyID`,
+    // `"pwd =".$db->qstr($newPwd)."`). What follows is code when it is a name or a path, or
+    // a variable's method call (`$db->qstr(`).
+    let rest = trim_operators(value);
+    if rest.len() < value.len() && !rest.is_empty() {
+        if looks_like_code(rest) {
+            return true;
+        }
+        if rest.starts_with(b"$")
+            && rest.get(1).is_some_and(u8::is_ascii_alphabetic)
+            && (memchr::memmem::find(rest, b"->").is_some() || rest.contains(&b'('))
+        {
+            return true;
+        }
+    }
+    false
 }
 
 /// For assignment-style (generic) rules: true when an unquoted value is a name in code, not
@@ -302,7 +352,7 @@ pub fn documentation_url_example(value: &[u8], rest: &[u8]) -> bool {
             .iter()
             .any(|t| host.ends_with(t))
         || host == b"example";
-    reserved && is_example_word(value)
+    reserved && (is_example_word(value) || unleet(value).is_some_and(|w| is_example_word(&w)))
 }
 
 /// Words of letters (each all lower case, or capitalised), joined by `-`, `_` or `.`, with
@@ -362,6 +412,308 @@ fn base64_text(value: &[u8]) -> Option<Vec<u8>> {
         }
     }
     out.iter().all(|b| (0x20..0x7f).contains(b)).then_some(out)
+}
+
+/// `value` in lower case with the digits and symbols people write for letters read as those
+/// letters (`p4$sw0rd`, `S3nsit1ve`); `None` when it has none of them or anything else that
+/// is not a letter, `-`, `_` or `.`.
+fn unleet(value: &[u8]) -> Option<Vec<u8>> {
+    let mut changed = false;
+    let mut out = Vec::with_capacity(value.len());
+    for &b in value {
+        let c = match b {
+            b'0' => b'o',
+            b'1' => b'i',
+            b'3' => b'e',
+            b'4' | b'@' => b'a',
+            b'5' | b'$' => b's',
+            b'7' => b't',
+            b'a'..=b'z' | b'-' | b'_' | b'.' => b,
+            b'A'..=b'Z' => {
+                out.push(b.to_ascii_lowercase());
+                continue;
+            }
+            _ => return None,
+        };
+        changed |= c != b;
+        out.push(c);
+    }
+    changed.then_some(out)
+}
+
+/// True when most of `value` is runs of four or more consecutive characters of the alphabet
+/// or of the digits (`abcd1234abcd1234`, `12345678abcdefgh...`), or all of it is one such
+/// run (`12345`, `abcdef`): typed in order by a person making up a value. Random text
+/// almost never holds such a run.
+fn is_sequence_filler(value: &[u8]) -> bool {
+    let mut covered = 0;
+    let mut run = 1;
+    for i in 1..=value.len() {
+        let next = i < value.len()
+            && value[i].is_ascii_alphanumeric()
+            && value[i - 1].is_ascii_alphanumeric()
+            && value[i] == value[i - 1].wrapping_add(1);
+        if next {
+            run += 1;
+        } else {
+            if run >= 4 {
+                covered += run;
+            }
+            run = 1;
+        }
+    }
+    (value.len() >= 8 && covered * 10 >= value.len() * 6)
+        || (value.len() >= 4 && covered == value.len() && run_count_one(value))
+}
+
+/// True when `value` is a single run of consecutive characters (`12345`, not `1234abcd`).
+fn run_count_one(value: &[u8]) -> bool {
+    value.windows(2).all(|w| w[1] == w[0].wrapping_add(1))
+}
+
+/// For assignment-style (generic) rules: true when the value is words and counters, the way a
+/// person names or makes up a thing (`client-valid-token-1`, `X-aws-ec2-metadata-token`,
+/// `authkey1`, `20110909/us-east-1/iam/aws4_request`, `phpseclib/salt`): parts joined by
+/// `-`, `_`, `.`, `/`, `#` or `:`, each a number or a word (lower case, capitalised or all
+/// capitals, with a vowel and no run of five consonants when longer than three letters)
+/// with at most four digits after it; two words at least, or one of four letters or more
+/// with a counter. Random tokens mix letters and digits inside their parts.
+pub fn words_and_counters(value: &[u8]) -> bool {
+    let mut words = 0;
+    let mut long_word_with_counter = false;
+    for part in value.split(|b| matches!(b, b'-' | b'_' | b'.' | b'/' | b'#' | b':')) {
+        if part.is_empty() {
+            continue;
+        }
+        if part.iter().all(u8::is_ascii_digit) {
+            continue;
+        }
+        let digits = part.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+        let letters = &part[..part.len() - digits];
+        if digits > 4 || !is_word(letters) {
+            return false;
+        }
+        words += 1;
+        long_word_with_counter |= digits > 0 && letters.len() >= 4;
+    }
+    words >= 2 || (words == 1 && long_word_with_counter)
+}
+
+/// Letters in one case (lower, capitalised, or all capitals), with a vowel and no run of
+/// five consonants when longer than three letters.
+fn is_word(w: &[u8]) -> bool {
+    if w.is_empty() || !w.iter().all(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    let one_case =
+        w[1..].iter().all(u8::is_ascii_lowercase) || w.iter().all(u8::is_ascii_uppercase);
+    if !one_case {
+        return false;
+    }
+    if w.len() <= 3 {
+        return true;
+    }
+    let vowel = |b: &u8| {
+        matches!(
+            b.to_ascii_lowercase(),
+            b'a' | b'e' | b'i' | b'o' | b'u' | b'y'
+        )
+    };
+    w.iter().any(vowel) && w.split(vowel).all(|run| run.len() < 5)
+}
+
+/// For assignment-style (generic) rules: true when an unquoted value is the name of another
+/// variable that holds a credential (`jwtTestEC256PrivateKey`, `*decryptionSecretsBlock`,
+/// `ed25519PrivateKey`): an identifier of two or more words in CamelCase or snake_case,
+/// one of them a credential word. A random token almost never holds such a word as a part.
+pub fn names_a_credential(value: &[u8], quoted: bool) -> bool {
+    let value = trim_operators(value);
+    if quoted
+        || !value.first().is_some_and(u8::is_ascii_alphabetic)
+        || !value
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    {
+        return false;
+    }
+    let parts = camel_parts(value);
+    parts.len() >= 2
+        && parts.iter().any(|p| {
+            let p = p.to_ascii_lowercase();
+            [
+                &b"key"[..],
+                b"keys",
+                b"secret",
+                b"secrets",
+                b"token",
+                b"tokens",
+                b"password",
+                b"passwd",
+                b"passphrase",
+                b"credential",
+                b"credentials",
+            ]
+            .contains(&p.as_slice())
+        })
+}
+
+/// The parts of an identifier: split at `_`, `-`, `.`, and where CamelCase starts a word.
+/// Digits stay with the letters before them (`EC256`, `ed25519`).
+fn camel_parts(id: &[u8]) -> Vec<&[u8]> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for i in 0..id.len() {
+        let b = id[i];
+        if matches!(b, b'_' | b'-' | b'.') {
+            if start < i {
+                parts.push(&id[start..i]);
+            }
+            start = i + 1;
+            continue;
+        }
+        if i > start && b.is_ascii_uppercase() {
+            let prev = id[i - 1];
+            let next_lower = id.get(i + 1).is_some_and(u8::is_ascii_lowercase);
+            if prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower)
+            {
+                parts.push(&id[start..i]);
+                start = i;
+            }
+        }
+    }
+    if start < id.len() {
+        parts.push(&id[start..]);
+    }
+    parts
+}
+
+/// `value` without the operators code puts before a name (`*ptr`, `&x`, `+x`, `.x`, `=x`,
+/// `!!x`).
+fn trim_operators(value: &[u8]) -> &[u8] {
+    let n = value
+        .iter()
+        .take_while(|b| matches!(b, b'*' | b'&' | b'+' | b'.' | b'=' | b'!'))
+        .count();
+    &value[n..]
+}
+
+/// For assignment-style (generic) rules: true when the value is percent-encoded text with
+/// structure in it (`urn%3Aietf%3Aparams...`, `%7B%22...`, `%2F%2Fiam.googleapis.com%2F...`):
+/// a URL-encoded request body, URN or JSON, not a secret. A percent-encoded random token
+/// decodes to letters, digits and `+/=` only.
+pub fn url_encoded_text(value: &[u8]) -> bool {
+    let mut decoded = Vec::with_capacity(value.len());
+    let mut escapes = 0;
+    let mut i = 0;
+    while i < value.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if value[i] == b'%' && i + 2 < value.len() {
+            if let (Some(h), Some(l)) = (hex(value[i + 1]), hex(value[i + 2])) {
+                decoded.push((h * 16 + l) as u8);
+                escapes += 1;
+                i += 3;
+                continue;
+            }
+        }
+        decoded.push(value[i]);
+        i += 1;
+    }
+    escapes >= 2
+        && (decoded
+            .iter()
+            .any(|b| matches!(b, b':' | b'{' | b'}' | b'"' | b',' | b' ' | b'<' | b'>'))
+            || (decoded.contains(&b'.') && decoded.contains(&b'/')))
+}
+
+/// For assignment-style (generic) rules: true when the value is a password hash in one of
+/// the crypt formats (`$2y$10$...` bcrypt, `$argon2id$`, `$6$` SHA-crypt, `$pbkdf2...`,
+/// `{SSHA}`), stored to check a password, not the password.
+pub fn is_password_hash(value: &[u8]) -> bool {
+    [
+        &b"$2a$"[..],
+        b"$2b$",
+        b"$2y$",
+        b"$argon2",
+        b"$scrypt$",
+        b"$pbkdf2",
+        b"$1$",
+        b"$5$",
+        b"$6$",
+        b"$y$",
+        b"{SSHA}",
+        b"{SHA}",
+        b"{SSHA512}",
+    ]
+    .iter()
+    .any(|p| value.starts_with(p))
+}
+
+/// For assignment-style (generic) rules: true when the name a value is assigned to says it is
+/// not the secret but something about one: its id, where it is (`url`, `uri`, `path`,
+/// `file`, `header`), its name or type (`private_key_id`, `tokenURI`,
+/// `sessionTokenHeader`), or a cursor of a paged listing (`next_continuation_token`,
+/// `nextPageToken`). `before`: the line up to the value.
+pub fn names_not_the_secret(before: &[u8]) -> bool {
+    let end = before
+        .iter()
+        .rposition(u8::is_ascii_alphanumeric)
+        .map_or(0, |i| i + 1);
+    let start = before[..end]
+        .iter()
+        .rposition(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')))
+        .map_or(0, |i| i + 1);
+    let name = &before[start..end];
+    let parts: Vec<Vec<u8>> = camel_parts(name)
+        .iter()
+        .map(|p| p.to_ascii_lowercase())
+        .collect();
+    let Some(last) = parts.last() else {
+        return false;
+    };
+    let about = [
+        &b"id"[..],
+        b"ids",
+        b"url",
+        b"uri",
+        b"path",
+        b"file",
+        b"filename",
+        b"name",
+        b"header",
+        b"type",
+        b"uuid",
+        b"guid",
+    ];
+    let cursor = [&b"next"[..], b"continuation", b"pagination", b"cursor"];
+    // A key the provider publishes by design: a reCAPTCHA or Turnstile site key
+    // (`RECAPTCHA_SITE_KEY`, `sitekey`), a Stripe publishable key, a `NEXT_PUBLIC_` or
+    // `public_` key of a web app. Not when the name also says it is the secret or private
+    // half (`public_secret`, `PRIVATE_KEY`).
+    let public = parts
+        .iter()
+        .any(|p| matches!(p.as_slice(), b"public" | b"publishable" | b"sitekey"))
+        || parts.windows(2).any(|w| w[0] == b"site" && w[1] == b"key");
+    let secret_half = parts.iter().any(|p| {
+        matches!(
+            p.as_slice(),
+            b"secret" | b"private" | b"password" | b"passwd" | b"pwd" | b"priv"
+        )
+    });
+    about.contains(&last.as_slice())
+        || parts.iter().any(|p| cursor.contains(&p.as_slice()))
+        || (public && !secret_half)
+}
+
+/// For the Basic-credentials rule: true when `value` is base64 of `user:password` and the
+/// password is a plain word or identifier (`...:notsosecret`), as generic rules ignore.
+pub fn basic_password_is_word(value: &[u8]) -> bool {
+    base64_text(value).is_some_and(|text| {
+        text.iter()
+            .position(|&b| b == b':')
+            .is_some_and(|i| looks_like_code(&text[i + 1..]) && !text[i + 1..].is_empty())
+    })
 }
 
 fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
@@ -552,5 +904,126 @@ mod tests {
         ] {
             assert!(!looks_like_code(s.as_bytes()), "{s}");
         }
+    }
+
+    #[test]
+    fn words_with_counters_are_made_up() {
+        for c in [
+            "client-ok-token-2",
+            "X-Amz-ec2-session-token",
+            "sharedkey7",
+            "20110909/us-east-1/iam/aws4_request",
+            "vendor/salt",
+            "active_storage/disk#update",
+        ] {
+            assert!(words_and_counters(c.as_bytes()), "{c}");
+        }
+        for s in [
+            "y-bsgM43DN92ftIv-DnsNc6vvjbbJxxX8HFMQ8e8",
+            "hvIGi1gj-SaD",
+            "c3606020-d1b7-445d-a88f-f7af48dd6a20",
+            "mztVzWq30Ezw-vQtXEVfePOVIHttQWL-CPzs6RB_dNuGK0gH",
+            "k7Qm2vX9pL4w",
+            "sFJsdlh3g0bqf7",
+            "2021",
+            "abc1",
+            "qwrtzpl12",
+        ] {
+            assert!(!words_and_counters(s.as_bytes()), "{s}");
+        }
+    }
+
+    #[test]
+    fn sequences_and_leet_placeholders() {
+        for c in [
+            "wxyz6789wxyz6789",
+            "12345678abcdefghlmnopqrs",
+            "p4$$w0rd",
+            "S3cr3t",
+            "12345",
+            "abcdef",
+        ] {
+            assert!(is_placeholder(c.as_bytes()), "{c}");
+        }
+        for s in [
+            "Zq8f3LkT0pWm2Rv9",
+            "1440593c45a0bee00b427b153bf74fed",
+            "abcd9Xq2Lm0pZr7T",
+            "12349",
+            "93451",
+        ] {
+            assert!(!is_placeholder(s.as_bytes()), "{s}");
+        }
+    }
+
+    #[test]
+    fn credential_names_and_names_about_a_secret() {
+        assert!(names_a_credential(b"testES256PrivateKey", false));
+        assert!(names_a_credential(b"ed448PrivateKey", false));
+        assert!(names_a_credential(b"*decryptionSecretsBlock", false));
+        assert!(!names_a_credential(b"testES256PrivateKey", true));
+        assert!(!names_a_credential(
+            b"GyDOTCaY3GU3E7jE2WRN1Y0xaEkFWbv4",
+            false
+        ));
+        for c in [
+            "  \"private_key_id\": \"",
+            "\ttokenURI := \"",
+            "\tsessionTokenHeader = \"",
+            "#     next_continuation_token: \"",
+            "nextPageToken=",
+            "API_KEY_NAME=",
+            "RECAPTCHA_SITE_KEY = \"",
+            "data-sitekey=\"",
+            "STRIPE_PUBLISHABLE_KEY=",
+            "NEXT_PUBLIC_API_KEY=",
+            "device_token_uuid: \"",
+            "apiKeyGuid = \"",
+        ] {
+            assert!(names_not_the_secret(c.as_bytes()), "{c}");
+        }
+        for s in [
+            "client_secret = \"",
+            "  \"private_key\": \"",
+            "ACCESS_TOKEN=",
+            "const key = process.env.SESSION_SECRET || \"",
+            "page_access_token: ",
+            // A UUID given to an API key is a key: several providers issue UUID keys.
+            "api_key = \"",
+            "RECAPTCHA_API_KEY = \"",
+            "PUBLIC_SECRET_KEY=",
+            "public_private_key = \"",
+        ] {
+            assert!(!names_not_the_secret(s.as_bytes()), "{s}");
+        }
+    }
+
+    #[test]
+    fn encoded_bodies_hashes_and_code() {
+        assert!(url_encoded_text(
+            b"urn%3Aietf%3Aparams%3Aoauth%3Agrant-type"
+        ));
+        assert!(url_encoded_text(b"%7B%22rules%22%3A%5B"));
+        assert!(url_encoded_text(b"%2F%2Fiam.googleapis.com%2Flocations"));
+        assert!(!url_encoded_text(b"q8Lk2%2BvX9pZr%2FmT3%3D%3D"));
+        assert!(is_password_hash(
+            b"$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi"
+        ));
+        assert!(!is_password_hash(b"$kLq2vBZpxW9"));
+        assert!(looks_like_code(b"=XPath.Tokens.NAMETEST"));
+        assert!(looks_like_code(b".$db->qstr($newPwd)."));
+        assert!(looks_like_code(b"+creds.AccessKeyID"));
+        assert!(!looks_like_code(b"*Xk9q2Lm0pZr7T"));
+        // Negations and chained assignments of minified code; base64 padding stays a token.
+        assert!(looks_like_code(b"!!opts.withCredentials"));
+        assert!(looks_like_code(b"this.tokenEnd=this.source.length"));
+        assert!(looks_like_code(b"t.parseScript=t.parseModule=t.parse=void"));
+        assert!(!looks_like_code(b"!Xk9q2Lm0pZr7T"));
+        assert!(!looks_like_code(b"dXNlcjpxOExrMnZYOXBacg=="));
+        assert!(!looks_like_code(b"a.b=Xk9q2Lm0pZr7T"));
+        assert!(!looks_like_code(b"token=Xk9q2Lm0pZr7T&sig=abc"));
+        // user:notsosecret, and user:q8Lk2vX9pZr
+        assert!(basic_password_is_word(b"dXNlcjpub3Rzb3NlY3JldA=="));
+        assert!(!basic_password_is_word(b"dXNlcjpxOExrMnZYOXBacg=="));
     }
 }

@@ -10,7 +10,9 @@ use serde::Serialize;
 
 use crate::entropy::shannon;
 use crate::filters::{
-    documentation_url_example, is_placeholder, looks_like_code, looks_like_identifier, names_a_hash,
+    basic_password_is_word, documentation_url_example, is_password_hash, is_placeholder,
+    looks_like_code, looks_like_identifier, names_a_credential, names_a_hash, names_not_the_secret,
+    url_encoded_text, words_and_counters,
 };
 use crate::rule::{
     Allowlist, AllowlistSpec, Candidate, Gate, GroupBounds, Rule, RuleRegex, RuleSpec,
@@ -586,7 +588,15 @@ impl Scanner {
         // Cheapest filter first (they only ever drop a match, so their order is free).
         if value.is_empty()
             || (rule.generic()
-                && (looks_like_code(value) || names_a_hash(&sub[whole.start()..secret.start])))
+                && (looks_like_code(value)
+                    || names_a_hash(&sub[whole.start()..secret.start])
+                    // A URL's password keeps the stricter test of documentation_url_example.
+                    || (words_and_counters(value)
+                        && memchr::memmem::find(&sub[whole.start()..secret.start], b"://")
+                            .is_none())
+                    || is_password_hash(value)
+                    || url_encoded_text(value)
+                    || basic_password_is_word(value)))
             || is_placeholder(value)
             || documentation_url_example(value, &sub[secret.end..whole.end()])
         {
@@ -605,7 +615,14 @@ impl Scanner {
             memchr::memchr(b'\n', &sub[secret.end..]).map_or(sub.len(), |n| secret.end + n);
         let after = &sub[secret.end..line_end];
         let quoted = secret.start > 0 && matches!(sub[secret.start - 1], b'"' | b'\'' | b'`');
-        if rule.generic() && looks_like_identifier(value, quoted, after) {
+        if rule.generic()
+            && (looks_like_identifier(value, quoted, after)
+                || names_a_credential(value, quoted)
+                || names_not_the_secret(
+                    &hay[memchr::memrchr(b'\n', &hay[..offset + secret.start]).map_or(0, |n| n + 1)
+                        ..offset + secret.start],
+                ))
+        {
             return;
         }
         if ALLOW_MARKERS

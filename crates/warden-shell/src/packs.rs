@@ -26,12 +26,40 @@ pub struct PackRule {
     /// Why, for a person reading the decision.
     pub reason: &'static str,
     test: fn(&SimpleCommand) -> bool,
+    /// What a command has whenever `test` holds for it: checked first, so that most rules
+    /// are passed over for most commands without running their test.
+    gate: Gate,
+}
+
+/// A necessary condition of a pack rule's test.
+#[derive(Debug, Clone, Copy)]
+enum Gate {
+    /// The command has an effect of this kind.
+    Effect(EffectKind),
+    /// The command runs this program.
+    Program(&'static str),
+}
+
+/// The kinds of a command's effects, one bit each.
+fn effect_kinds(cmd: &SimpleCommand) -> u32 {
+    cmd.effects
+        .iter()
+        .fold(0, |kinds, e| kinds | 1 << (e.kind as u32))
+}
+
+impl Gate {
+    fn open(self, cmd: &SimpleCommand, kinds: u32) -> bool {
+        match self {
+            Gate::Effect(kind) => kinds & 1 << (kind as u32) != 0,
+            Gate::Program(program) => cmd.program == program,
+        }
+    }
 }
 
 impl PackRule {
     /// True when the rule applies to this command.
     pub fn matches(&self, cmd: &SimpleCommand) -> bool {
-        (self.test)(cmd)
+        self.gate.open(cmd, effect_kinds(cmd)) && (self.test)(cmd)
     }
 }
 
@@ -112,9 +140,10 @@ pub fn rule(id: &str) -> Option<&'static PackRule> {
 pub fn evaluate(analysis: &Analysis, enabled: &PackSelection) -> Vec<PackHit> {
     let mut hits = Vec::new();
     for (i, cmd) in analysis.commands.iter().enumerate() {
+        let kinds = effect_kinds(cmd);
         for pack in PACKS {
             for rule in pack.rules {
-                if enabled.enabled(rule) && rule.matches(cmd) {
+                if rule.gate.open(cmd, kinds) && enabled.enabled(rule) && (rule.test)(cmd) {
                     let mut text = String::new();
                     for w in &cmd.wrappers {
                         text.push_str(w);
@@ -227,6 +256,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Deny,
                 reason: "recursive delete of the root, a system directory, the home directory or the whole working tree",
                 test: recursive_delete_critical,
+                gate: Gate::Effect(EffectKind::DeletePath),
             },
             PackRule {
                 id: "core.filesystem:no-preserve-root",
@@ -234,6 +264,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Deny,
                 reason: "rm --no-preserve-root",
                 test: |c| rm_flags(c).is_some_and(|p| p.has("no-preserve-root")),
+                gate: Gate::Program("rm"),
             },
             PackRule {
                 id: "core.filesystem:destroy-device",
@@ -241,6 +272,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Deny,
                 reason: "writes to a raw device, formats or repartitions a disk, or shreds data",
                 test: |c| effect(c, EffectKind::DestructiveData, &["device", "formats", "shred", "whole tree", "repartitions"]),
+                gate: Gate::Effect(EffectKind::DestructiveData),
             },
             PackRule {
                 id: "core.filesystem:crontab-remove",
@@ -248,6 +280,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Deny,
                 reason: "crontab -r removes every scheduled job without confirmation",
                 test: |c| effect(c, EffectKind::DestructiveData, &["crontab -r"]),
+                gate: Gate::Effect(EffectKind::DestructiveData),
             },
             PackRule {
                 id: "core.filesystem:recursive-force-delete",
@@ -255,6 +288,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Ask,
                 reason: "recursive forced delete",
                 test: recursive_force_delete,
+                gate: Gate::Program("rm"),
             },
             PackRule {
                 id: "core.filesystem:truncate",
@@ -262,6 +296,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Ask,
                 reason: "empties a file",
                 test: |c| effect(c, EffectKind::DestructiveData, &["truncates"]),
+                gate: Gate::Effect(EffectKind::DestructiveData),
             },
         ],
     },
@@ -275,6 +310,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Deny,
                 reason: "force push rewrites remote history",
                 test: |c| effect(c, EffectKind::DestructiveVcs, &["force push", "mirror push"]),
+                gate: Gate::Effect(EffectKind::DestructiveVcs),
             },
             PackRule {
                 id: "core.git:remote-branch-delete",
@@ -282,6 +318,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Deny,
                 reason: "deletes branches on the remote",
                 test: |c| effect(c, EffectKind::DestructiveVcs, &["deletes a remote branch", "push --prune"]),
+                gate: Gate::Effect(EffectKind::DestructiveVcs),
             },
             PackRule {
                 id: "core.git:history-rewrite",
@@ -289,6 +326,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Deny,
                 reason: "rewrites history or drops unreachable objects and reflog entries",
                 test: |c| effect(c, EffectKind::DestructiveVcs, &["rewrites history", "reflog", "update-ref -d", "gc --prune"]),
+                gate: Gate::Effect(EffectKind::DestructiveVcs),
             },
             PackRule {
                 id: "core.git:discard-work",
@@ -296,6 +334,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Deny,
                 reason: "discards uncommitted or unmerged work (reset --hard, clean -f, branch -D, checkout -- ., stash clear)",
                 test: |c| effect(c, EffectKind::DestructiveVcs, &["reset --hard", "clean -f", "branch -D", "discards uncommitted", "stash clear"]),
+                gate: Gate::Effect(EffectKind::DestructiveVcs),
             },
             PackRule {
                 id: "core.git:overwrite-ref",
@@ -303,6 +342,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Ask,
                 reason: "moves or overwrites a branch, or drops a stash",
                 test: |c| effect(c, EffectKind::DestructiveVcs, &["branch -M", "branch -f", "stash drop"]),
+                gate: Gate::Effect(EffectKind::DestructiveVcs),
             },
         ],
     },
@@ -316,6 +356,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Deny,
                 reason: "destructive SQL reaches a database client",
                 test: |c| effect(c, EffectKind::DestructiveData, &["reaching"]),
+                gate: Gate::Effect(EffectKind::DestructiveData),
             },
             PackRule {
                 id: "database:drop-database",
@@ -323,6 +364,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Deny,
                 reason: "drops or flushes a whole database",
                 test: |c| effect(c, EffectKind::DestructiveData, &["drops a database", "mysqladmin drop", "FLUSHALL", "MongoDB"]),
+                gate: Gate::Effect(EffectKind::DestructiveData),
             },
             PackRule {
                 id: "database:migration-reset",
@@ -330,6 +372,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Deny,
                 reason: "resets, drops or rolls back every migration of the database",
                 test: |c| effect(c, EffectKind::DestructiveData, &["rails ", "django ", "prisma", "alembic", "knex", "sequelize", "typeorm", "flyway", "liquibase"]),
+                gate: Gate::Effect(EffectKind::DestructiveData),
             },
             PackRule {
                 id: "database:migration",
@@ -337,6 +380,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Ask,
                 reason: "applies database migrations",
                 test: |c| c.has_effect(EffectKind::Migration),
+                gate: Gate::Effect(EffectKind::Migration),
             },
         ],
     },
@@ -350,6 +394,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Deny,
                 reason: "deletes infrastructure (terraform destroy, kubectl delete, cloud delete, docker system prune)",
                 test: |c| c.effects.iter().any(|e| e.kind == EffectKind::Infrastructure && e.detail.starts_with("delete:")),
+                gate: Gate::Effect(EffectKind::Infrastructure),
             },
             PackRule {
                 id: "infrastructure:change",
@@ -357,6 +402,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Ask,
                 reason: "changes infrastructure or deploys",
                 test: |c| c.effects.iter().any(|e| e.kind == EffectKind::Infrastructure && e.detail.starts_with("change:")),
+                gate: Gate::Effect(EffectKind::Infrastructure),
             },
         ],
     },
@@ -370,6 +416,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Ask,
                 reason: "publishes a package or image (irreversible)",
                 test: |c| c.has_effect(EffectKind::Publish),
+                gate: Gate::Effect(EffectKind::Publish),
             },
             PackRule {
                 id: "network:egress",
@@ -377,6 +424,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Ask,
                 reason: "network egress",
                 test: |c| c.has_effect(EffectKind::Network),
+                gate: Gate::Effect(EffectKind::Network),
             },
         ],
     },
@@ -390,6 +438,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Deny,
                 reason: "runs code downloaded from the network or decoded from an opaque blob",
                 test: |c| effect(c, EffectKind::DynamicCode, &["downloaded by", "decoded by"]),
+                gate: Gate::Effect(EffectKind::DynamicCode),
             },
             PackRule {
                 id: "dynamic-code:opaque",
@@ -397,6 +446,7 @@ static PACKS: &[Pack] = &[
                 decision: PackDecision::Ask,
                 reason: "runs code the analyser cannot see (eval, inline interpreter code, scripts, stdin)",
                 test: |c| c.has_effect(EffectKind::DynamicCode),
+                gate: Gate::Effect(EffectKind::DynamicCode),
             },
         ],
     },
@@ -409,6 +459,38 @@ static PACKS: &[Pack] = &[
             decision: PackDecision::Ask,
             reason: "runs with or changes privileges",
             test: |c| c.has_effect(EffectKind::Privilege),
+            gate: Gate::Effect(EffectKind::Privilege),
         }],
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each rule's gate is a necessary condition of its test: on every command of the
+    /// destructive-spellings corpus, a test that holds has its gate open.
+    #[test]
+    fn gates_hold_wherever_tests_hold() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/destructive.toml");
+        let text = std::fs::read_to_string(path).expect("the corpus is readable");
+        let corpus: toml::Table = toml::from_str(&text).expect("the corpus parses");
+        let mut held = 0;
+        for case in corpus["case"].as_array().expect("[[case]] entries") {
+            let line = case["cmd"].as_str().expect("a case has cmd");
+            for cmd in &crate::analyze(line).commands {
+                for rule in PACKS.iter().flat_map(|p| p.rules) {
+                    if (rule.test)(cmd) {
+                        held += 1;
+                        assert!(
+                            rule.gate.open(cmd, effect_kinds(cmd)),
+                            "{}: {line}",
+                            rule.id
+                        );
+                    }
+                }
+            }
+        }
+        assert!(held > 150, "only {held} rule hits");
+    }
+}

@@ -1362,7 +1362,7 @@ const RESERVED: &[&str] = &[
 /// word is neither a reserved word nor contains `=` (an assignment prefix). Anything else
 /// returns `None` and goes through the parser. Each word is then what `words::evaluate`
 /// gives for it: itself, literal. `tests/fast_path.rs` compares both paths.
-pub(crate) fn plain_words(src: &str) -> Option<std::str::Split<'_, char>> {
+pub(crate) fn plain_words(src: &str) -> Option<std::str::SplitAsciiWhitespace<'_>> {
     let bytes = src.as_bytes();
     if bytes.is_empty() || bytes[0] == b' ' || bytes[bytes.len() - 1] == b' ' {
         return None;
@@ -1385,11 +1385,15 @@ pub(crate) fn plain_words(src: &str) -> Option<std::str::Split<'_, char>> {
             return None;
         }
     }
-    let first = src.split(' ').next().unwrap_or("");
+    // The words are separated by single spaces, with none at either end and no other
+    // white space: splitting at ASCII white space gives the same words as splitting at each
+    // space, a byte at a time instead of through `memchr` for every word.
+    let words = src.split_ascii_whitespace();
+    let first = words.clone().next().unwrap_or("");
     if first.contains('=') || RESERVED.contains(&first) {
         return None;
     }
-    Some(src.split(' '))
+    Some(words)
 }
 
 /// Deepest nesting of brackets, ignoring quoting: an over-estimate, which is the safe side.
