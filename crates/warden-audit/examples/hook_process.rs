@@ -31,8 +31,11 @@ use std::time::{Duration, Instant};
 use warden_audit::{AuditStore, Decision, EventKind, NewEvent, SqliteStore, StoreOptions};
 
 fn opts(dir: &Path) -> StoreOptions {
+    // Staged, as `warden hook` opens its store; HOOK_PROCESS_SQLITE=1 appends to SQLite
+    // directly, as hooks did before the staging file.
     let mut o = StoreOptions {
         create_dirs: true,
+        staged: std::env::var_os("HOOK_PROCESS_SQLITE").is_none(),
         ..StoreOptions::default()
     };
     o.checkpoints.key_path = Some(dir.join("keys/audit-signing.key"));
@@ -78,7 +81,9 @@ fn once(dir: &Path) -> Result<[Duration; 4], Box<dyn std::error::Error>> {
 }
 
 fn fill(dir: &Path, n: u64) -> Result<(), Box<dyn std::error::Error>> {
-    let store = SqliteStore::open(&dir.join("audit.db"), opts(dir))?;
+    let mut o = opts(dir);
+    o.staged = false;
+    let store = SqliteStore::open(&dir.join("audit.db"), o)?;
     for i in 0..n {
         store.append(event(i))?;
     }

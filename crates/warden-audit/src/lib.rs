@@ -78,8 +78,21 @@
 //! it passes 512 KiB, and, in a store whose witnesses are written in the
 //! background, by that background thread whenever it is idle (a passive
 //! merge on its own connection, which never blocks the appends; the
-//! appending connection's own merge then waits for 8000 pages). The log is therefore `audit.db` *plus* `audit.db-wal`: copy
-//! both, or use `warden log export`.
+//! appending connection's own merge then waits for 8000 pages). The log is therefore `audit.db` *plus* `audit.db-wal`
+//! *plus* `audit.db-staged` (below): copy all three, or use `warden log export`.
+//!
+//! # The staging file
+//!
+//! A store opened with [`StoreOptions::staged`] (what a hook process uses)
+//! appends to `audit.db-staged` instead of SQLite: one JSON line per event
+//! under an exclusive `flock`, chained and redacted exactly as the SQLite
+//! row, written with one `write` and not flushed (the durability of
+//! [`Durability::Normal`]: a process crash loses nothing that returned; an
+//! operating-system crash may lose the newest staged events). Session flags
+//! go there too. Every reading method, and opening a store that is not
+//! staged, first *folds* the file into SQLite in one transaction, flushed
+//! before the file is emptied; see [`staging`] for the format, torn
+//! records and what a fold that dies midway leaves.
 //!
 //! # The interface a second backend implements
 //!
@@ -108,6 +121,7 @@ mod event;
 mod scan;
 pub mod signing;
 mod sqlite;
+pub mod staging;
 mod store;
 mod time_fmt;
 mod witness_writer;
@@ -118,7 +132,9 @@ pub mod cli;
 pub use error::{AuditError, BoxError};
 pub use event::{Decision, EventKind, NewEvent, PassThrough, Redactor, StoredEvent};
 pub use signing::Checkpoint;
-pub use sqlite::{CheckpointOptions, Durability, IntegrityCheck, SqliteStore, StoreOptions};
+pub use sqlite::{
+    CheckpointOptions, Durability, IntegrityCheck, SqliteStore, StoreOptions, FOLD_BYTES,
+};
 pub use store::{
     AuditStore, BreakKind, ChainBreak, CheckpointProblem, CheckpointProblemKind, CheckpointSource,
     EventFilter, Integrity, SessionFilter, SessionSummary, VerifyReport, WitnessStatus,

@@ -21,6 +21,7 @@ use crate::event::{
 };
 use crate::scan::{self, row_fields, EVENT_COLUMNS};
 use crate::signing::{self, Checkpoint, KeyFile, Signer};
+use crate::staging;
 use crate::store::{
     AuditStore, CheckpointProblem, CheckpointProblemKind, CheckpointSource, EventFilter, Integrity,
     SessionFilter, SessionSummary, VerifyReport, WitnessStatus,
@@ -54,6 +55,138 @@ const WAL_MERGE_WAIT: Duration = Duration::from_millis(20);
 /// From this many checkpoints on, `verify` checks their signatures on a
 /// second thread while it reads the chain (about 50 µs each).
 const SIGNATURES_IN_BACKGROUND: usize = 64;
+
+/// Pending staged bytes (events and flags) above which a staged append
+/// folds the staging file into SQLite.
+///
+/// Every staged append reads the whole file (for the chain head and the
+/// session's flags): a few µs per 10 KiB. A fold costs what one SQLite
+/// append cost a fresh process (~0.4 ms to open SQLite) plus a flush of the
+/// WAL (4 to 10 ms on the disk measured) plus ~2 µs per folded event. A
+/// hook event stages ~0.8 KiB, so 128 events (the checkpoint interval, which
+/// folds anyway) are ~100 KiB: at this size folds come from checkpoints,
+/// `Stop` and `SessionEnd` (every turn of a real session) and only rarely
+/// from the size, while the file a hook reads stays under ~130 KiB.
+pub const FOLD_BYTES: usize = 128 * 1024;
+
+/// Staging file size up to which a fold appends its head record instead of
+/// rewriting the file. Rewriting cuts the file to zero, which makes ext4
+/// write it back at once (~0.2 ms); appending keeps folded records in the
+/// file, which every hook then reads. A store that appends to SQLite
+/// directly adds one head record (~150 bytes) per append, so it rewrites
+/// about once per 100 appends; a hook's fold (at a checkpoint or at
+/// [`FOLD_BYTES`]) finds the file longer than this and rewrites it.
+const REWRITE_BYTES: usize = 16 * 1024;
+
+/// How long a session's flags stay in the staging file after its last flag
+/// change (the fold carries them over), so its hooks read them without SQLite.
+const CARRY_FLAGS_US: i64 = 24 * 3600 * 1_000_000;
+/// At most this many sessions' flags are carried over by a fold.
+const CARRY_FLAGS_SESSIONS: i64 = 32;
+
+const INSERT_EVENT: &str = "INSERT INTO events (seq, ts_us, session_id, agent, kind, cwd, tool, \
+     tool_use_id, input, decision, rule, reasons, latency_us, result, \
+     result_len, result_sha256, extra, prev_hash, hash) VALUES \
+     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
+
+const UPSERT_FLAG: &str = "INSERT INTO session_flags (session_id, key, value, updated_us) \
+     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (session_id, key) DO UPDATE SET \
+     value = excluded.value, updated_us = excluded.updated_us";
+
+fn insert_event(
+    ins: &mut rusqlite::CachedStatement<'_>,
+    f: &EventFields<'_>,
+    prev: &Hash,
+    hash: &Hash,
+) -> rusqlite::Result<usize> {
+    ins.execute(rusqlite::params![
+        i64_of(f.seq),
+        f.ts_us,
+        f.session_id,
+        f.agent,
+        f.kind,
+        f.cwd,
+        f.tool,
+        f.tool_use_id,
+        f.input,
+        f.decision,
+        f.rule,
+        f.reasons,
+        f.latency_us.map(i64_of),
+        f.result,
+        f.result_len.map(i64_of),
+        f.result_sha256,
+        f.extra,
+        &prev[..],
+        &hash[..],
+    ])
+}
+
+/// The staged record of an event: its row's columns.
+fn staged_event(f: &EventFields<'_>, prev: &Hash, hash: &Hash) -> staging::StagedEvent {
+    staging::StagedEvent {
+        seq: f.seq,
+        ts_us: f.ts_us,
+        session_id: f.session_id.to_owned(),
+        agent: f.agent.to_owned(),
+        kind: f.kind.to_owned(),
+        cwd: f.cwd.to_owned(),
+        tool: f.tool.map(str::to_owned),
+        tool_use_id: f.tool_use_id.map(str::to_owned),
+        input: f.input.to_owned(),
+        decision: f.decision.map(str::to_owned),
+        rule: f.rule.map(str::to_owned),
+        reasons: f.reasons.to_owned(),
+        latency_us: f.latency_us,
+        result: f.result.map(str::to_owned),
+        result_len: f.result_len,
+        result_sha256: f.result_sha256.map(hex::encode),
+        extra: f.extra.to_owned(),
+        prev_hash: hex::encode(prev),
+        hash: hex::encode(hash),
+    }
+}
+
+/// The complete flags of the recently active sessions, as `flags` records.
+fn carried_flags(conn: &Connection) -> rusqlite::Result<Vec<staging::Record>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT session_id, key, value, updated_us FROM session_flags WHERE session_id IN \
+         (SELECT session_id FROM session_flags GROUP BY session_id \
+          HAVING MAX(updated_us) >= ?1 ORDER BY MAX(updated_us) DESC LIMIT ?2) \
+         ORDER BY session_id, key",
+    )?;
+    let rows = stmt.query_map(
+        rusqlite::params![now_us() - CARRY_FLAGS_US, CARRY_FLAGS_SESSIONS],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        },
+    )?;
+    let mut out: Vec<staging::Record> = Vec::new();
+    for row in rows {
+        let (s, k, v, ts) = row?;
+        match out.last_mut() {
+            Some(staging::Record::Flags {
+                s: last,
+                all,
+                ts: t,
+            }) if *last == s => {
+                all.insert(k, v);
+                *t = (*t).max(ts);
+            }
+            _ => out.push(staging::Record::Flags {
+                s,
+                all: std::iter::once((k, v)).collect(),
+                ts,
+            }),
+        }
+    }
+    Ok(out)
+}
 
 const SCHEMA: &str = "
 CREATE TABLE meta (
@@ -177,6 +310,14 @@ pub struct StoreOptions {
     /// Refuse to grow the file beyond about this many bytes ([`AuditError::DiskFull`]).
     pub max_db_bytes: Option<u64>,
     pub integrity_check: IntegrityCheck,
+    /// Append through the staging file beside the log (see [`crate::staging`])
+    /// instead of SQLite: what a hook process, which appends once and exits,
+    /// opens its store with. Its appends and session flags touch SQLite only
+    /// when the staging file has no head yet, when a checkpoint is due and
+    /// when the file passes [`FOLD_BYTES`] (then it folds the file into
+    /// SQLite). Ignored with [`Durability::Full`] (the staging file is not
+    /// flushed per append).
+    pub staged: bool,
 }
 
 impl Default for StoreOptions {
@@ -191,6 +332,7 @@ impl Default for StoreOptions {
             checkpoints: CheckpointOptions::default(),
             max_db_bytes: None,
             integrity_check: IntegrityCheck::Quick,
+            staged: false,
         }
     }
 }
@@ -206,12 +348,16 @@ impl std::fmt::Debug for StoreOptions {
             .field("checkpoints", &self.checkpoints)
             .field("max_db_bytes", &self.max_db_bytes)
             .field("integrity_check", &self.integrity_check)
+            .field("staged", &self.staged)
             .finish_non_exhaustive()
     }
 }
 
 struct Inner {
-    conn: Connection,
+    /// Opened on first need: a staged store (a hook) usually never opens it.
+    conn: Option<Connection>,
+    /// The connection was left at `synchronous=FULL` by a fold that failed.
+    sync_full: bool,
     /// The signing key file, read by the first append (or checkpoint).
     signer: Option<KeyFile>,
     /// Writes the witness of each checkpoint (when checkpoints are on).
@@ -228,6 +374,7 @@ struct Inner {
 pub struct SqliteStore {
     inner: Mutex<Inner>,
     path: PathBuf,
+    staging_path: PathBuf,
     log_id: String,
     opts: StoreOptions,
     key_path: Option<PathBuf>,
@@ -250,8 +397,10 @@ impl Drop for SqliteStore {
         // A writer that appended more than once (not a hook, whose single
         // append merged before it wrote) does not leave a long WAL for the
         // next process to read. Best effort and brief.
-        if inner.appends > 1 && wal_bytes(&self.path) > WAL_MERGE_BYTES {
-            merge_wal(&inner.conn, self.opts.busy_timeout);
+        if let Some(conn) = &inner.conn {
+            if inner.appends > 1 && wal_bytes(&self.path) > WAL_MERGE_BYTES {
+                merge_wal(conn, self.opts.busy_timeout);
+            }
         }
     }
 }
@@ -357,6 +506,30 @@ struct Prepared {
 }
 
 impl Prepared {
+    fn into_stored(self, seq: u64, ts_us: i64, prev: Hash, hash: Hash) -> StoredEvent {
+        StoredEvent {
+            seq,
+            ts_us,
+            session_id: self.session_id,
+            agent: self.agent,
+            kind: self.kind,
+            cwd: self.cwd,
+            tool: self.tool,
+            tool_use_id: self.tool_use_id,
+            input: self.input,
+            decision: self.decision,
+            rule: self.rule,
+            reasons: self.reasons,
+            latency_us: self.latency_us,
+            result: self.result,
+            result_len: self.result_len,
+            result_sha256: self.result_sha256.map(hex::encode),
+            extra: self.extra,
+            prev_hash: hex::encode(prev),
+            hash: hex::encode(hash),
+        }
+    }
+
     fn fields(&self, seq: u64, ts_us: i64) -> EventFields<'_> {
         EventFields {
             seq,
@@ -440,66 +613,20 @@ impl SqliteStore {
         if opts.read_only && !path.exists() {
             return Err(AuditError::NotFound { path });
         }
-        let waited = opts.busy_timeout;
-        let sql = |e| map_sql(e, &path, "opening", waited);
-        let flags = if opts.read_only {
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        // A hook (staged) that finds the staging file's head needs no SQLite.
+        let staging_path = staging::staging_path(&path);
+        let staged_id = if opts.staged && !opts.read_only && path.exists() {
+            staging::peek_log_id(&staging_path)
         } else {
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            None
         };
-        let mut conn = Connection::open_with_flags(&path, flags).map_err(sql)?;
-        conn.busy_timeout(opts.busy_timeout).map_err(sql)?;
-        // The last connection to close would otherwise merge the WAL into
-        // the main file, with fsyncs: that would be paid by every hook
-        // process. Merging is left to the first append of a store that
-        // finds the WAL long (see `merge_wal`) and to SQLite's automatic
-        // checkpoints in long-lived writers.
-        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
-            .map_err(sql)?;
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(sql)?;
-        if version == 0 {
-            if opts.read_only {
-                return Err(AuditError::Corrupt {
-                    path,
-                    detail: "not an audit log (no schema)".into(),
-                });
+        let (conn, log_id) = match staged_id {
+            Some(id) => (None, id),
+            None => {
+                let (c, id) = connect(&path, &opts)?;
+                (Some(c), id)
             }
-            init_schema(&mut conn, &path, waited)?;
-        } else if version != SCHEMA_VERSION {
-            return Err(AuditError::Schema {
-                path,
-                found: version,
-                expected: SCHEMA_VERSION,
-            });
-        }
-        let sync = match opts.durability {
-            Durability::Normal => "NORMAL",
-            Durability::Full => "FULL",
         };
-        conn.pragma_update(None, "synchronous", sync).map_err(sql)?;
-        if let Some(max) = opts.max_db_bytes {
-            let page: i64 = conn
-                .query_row("PRAGMA page_size", [], |r| r.get(0))
-                .map_err(sql)?;
-            let pages = (i64_of(max) / page.max(512)).max(1);
-            conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
-                .map_err(sql)?;
-        }
-        let log_id: String = conn
-            .query_row("SELECT value FROM meta WHERE key = 'log_id'", [], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(sql)?
-            .ok_or_else(|| AuditError::Corrupt {
-                path: path.clone(),
-                detail: "the log id is missing from the meta table".into(),
-            })?;
-
         let (key_path, witness_path) = if opts.checkpoints.enabled {
             let key = match &opts.checkpoints.key_path {
                 Some(p) => p.clone(),
@@ -528,20 +655,28 @@ impl SqliteStore {
             })),
             _ => None,
         };
-        Ok(SqliteStore {
+        let store = SqliteStore {
             inner: Mutex::new(Inner {
                 conn,
+                sync_full: false,
                 signer: None,
                 witness,
                 merging_in_background: false,
                 appends: 0,
             }),
             path,
+            staging_path,
             log_id,
             opts,
             key_path,
             witness_path,
-        })
+        };
+        if !store.staged() {
+            // Every reader (and every direct writer) sees the staged events:
+            // they are folded into SQLite before anything is read.
+            store.fold_pending()?;
+        }
+        Ok(store)
     }
 
     /// The path the store was opened with.
@@ -637,8 +772,42 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// True when appends go through the staging file.
+    fn staged(&self) -> bool {
+        self.opts.staged && !self.opts.read_only && self.opts.durability == Durability::Normal
+    }
+
+    /// The connection, opened now if this (staged) store had not needed it.
+    fn conn<'a>(&self, inner: &'a mut Inner) -> Result<&'a mut Connection, AuditError> {
+        if inner.conn.is_none() {
+            let (c, id) = connect(&self.path, &self.opts)?;
+            if id != self.log_id {
+                return Err(AuditError::Corrupt {
+                    path: self.staging_path.clone(),
+                    detail: format!(
+                        "the staging file continues log {} but the database is log {id}",
+                        self.log_id
+                    ),
+                });
+            }
+            inner.conn = Some(c);
+        }
+        match inner.conn.as_mut() {
+            Some(c) => Ok(c),
+            None => Err(AuditError::InvalidArgument("no connection".into())),
+        }
+    }
+
+    fn lock_staging(&self, create: bool) -> Result<Option<staging::Locked>, AuditError> {
+        staging::Locked::open(&self.staging_path, create, !self.opts.read_only)
+    }
+
     /// Appends several events in one transaction (one lock, one sync): for
     /// imports and bulk loads, not for hooks, which append one at a time.
+    ///
+    /// A staged store (see [`StoreOptions::staged`]) writes them to the
+    /// staging file instead; any other store first folds what is staged,
+    /// in the same transaction.
     pub fn append_batch(&self, evs: Vec<NewEvent>) -> Result<Vec<StoredEvent>, AuditError> {
         self.check_writable()?;
         let prepared: Vec<Prepared> = evs.into_iter().map(|e| self.prepare(e)).collect();
@@ -653,104 +822,323 @@ impl SqliteStore {
             self.load_key(inner)?;
         }
         inner.appends += 1;
-        if inner.appends == 1 && wal_bytes(&self.path) > WAL_MERGE_BYTES {
+        let mut staging = self.lock_staging(true)?.ok_or_else(|| {
+            AuditError::InvalidArgument("the staging file was not created".into())
+        })?;
+        let contents = staging.read()?;
+        if self.staged() {
+            if let Some((log_id, seq, prev)) = contents.chain_head(&self.staging_path)? {
+                if log_id == self.log_id {
+                    return self.stage(inner, &mut staging, &contents, seq, prev, prepared);
+                }
+            }
+        }
+        self.fold_locked(inner, &mut staging, &contents, prepared, true)
+    }
+
+    /// The event recorded when a torn staged record is dropped.
+    fn torn_note(&self, bytes: usize) -> Prepared {
+        let mut ev = NewEvent::new("warden-audit", "warden-audit", EventKind::Incident);
+        ev.input = serde_json::json!({ "dropped_staged_record_bytes": bytes });
+        ev.reasons = vec![format!(
+            "a torn record ({bytes} bytes) at the end of the staging file {} was dropped: \
+             its writer died before it finished, so it never answered the agent",
+            self.staging_path.display()
+        )];
+        self.prepare(ev)
+    }
+
+    /// Chains `prepared` onto the staging file's head and appends them with
+    /// one write; folds the file when a checkpoint falls due or it is long.
+    fn stage(
+        &self,
+        inner: &mut Inner,
+        staging: &mut staging::Locked,
+        contents: &staging::Contents,
+        mut seq: u64,
+        mut prev: Hash,
+        mut prepared: Vec<Prepared>,
+    ) -> Result<Vec<StoredEvent>, AuditError> {
+        let mut notes = 0;
+        if let Some(bytes) = contents.torn {
+            staging.truncate(contents.valid_len)?;
+            prepared.insert(0, self.torn_note(bytes));
+            notes = 1;
+        }
+        let mut buf = Vec::with_capacity(4096);
+        let mut stored = Vec::with_capacity(prepared.len());
+        let mut due = false;
+        for p in prepared {
+            seq += 1;
+            let ts_us = now_us();
+            let fields = p.fields(seq, ts_us);
+            let hash = chain::event_hash(&self.log_id, &fields, &prev);
+            buf.extend_from_slice(
+                &staging::Record::Event(staged_event(&fields, &prev, &hash)).line(),
+            );
+            due |= self.checkpoint_due(seq, &p.kind);
+            stored.push(p.into_stored(seq, ts_us, prev, hash));
+            prev = hash;
+        }
+        staging.append(&buf)?;
+        if due || contents.pending_bytes() + buf.len() > FOLD_BYTES {
+            // The events are in the staging file; the fold signs the due
+            // checkpoint, as the append would have in SQLite. A fold made
+            // only for the size may fail (a busy log): a later one retries.
+            let contents = staging.read()?;
+            match self.fold_locked(inner, staging, &contents, Vec::new(), true) {
+                Ok(_) => {}
+                Err(e) if due => return Err(e),
+                Err(_) => {}
+            }
+        }
+        Ok(stored.split_off(notes))
+    }
+
+    /// Folds the staging file into SQLite (if it holds anything to fold);
+    /// every read does this first. Holds the store's lock, then the file's.
+    pub(crate) fn fold_pending(&self) -> Result<(), AuditError> {
+        let mut guard = self.lock();
+        let Some(mut staging) = self.lock_staging(false)? else {
+            return Ok(());
+        };
+        let contents = staging.read()?;
+        if !contents.needs_fold() {
+            return Ok(());
+        }
+        if self.opts.read_only {
+            // A read-only store folds through a writable one; where the log
+            // cannot be written, it reads what SQLite holds.
+            drop(staging);
+            drop(guard);
+            let mut o = self.opts.clone();
+            o.read_only = false;
+            o.create_dirs = false;
+            o.staged = false;
+            return match SqliteStore::open(&self.path, o) {
+                Ok(s) => s.close(),
+                Err(AuditError::ReadOnly { .. }) => Ok(()),
+                Err(AuditError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::PermissionDenied =>
+                {
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            };
+        }
+        let inner = &mut *guard;
+        Self::witness_failure(inner)?;
+        if self.opts.checkpoints.enabled {
+            self.load_key(inner)?;
+        }
+        self.fold_locked(inner, &mut staging, &contents, Vec::new(), false)?;
+        Ok(())
+    }
+
+    /// Copies the staged events and flags into SQLite and appends
+    /// `prepared` after them, in one transaction; then, only after the
+    /// commit, rewrites the staging file with the new head and the flags of
+    /// recently active sessions. A staged event already in SQLite (a fold
+    /// that died before its rewrite) is skipped when its hash matches.
+    fn fold_locked(
+        &self,
+        inner: &mut Inner,
+        staging: &mut staging::Locked,
+        contents: &staging::Contents,
+        mut prepared: Vec<Prepared>,
+        appending: bool,
+    ) -> Result<Vec<StoredEvent>, AuditError> {
+        let records = contents.records(&self.staging_path)?;
+        let mut notes = 0;
+        if let Some(bytes) = contents.torn {
+            prepared.insert(0, self.torn_note(bytes));
+            notes = 1;
+        }
+        // Only a fold made by an append merges (reads never did).
+        let first_append = appending && inner.appends == 1;
+        self.conn(inner)?;
+        let Some(conn) = inner.conn.as_mut() else {
+            return Err(AuditError::InvalidArgument("no connection".into()));
+        };
+        if first_append && wal_bytes(&self.path) > WAL_MERGE_BYTES {
             // Once per store: a hook appends once per process, and a
             // long-lived writer's WAL is merged by SQLite (or the witness
             // worker) as it grows, and when it closes.
-            merge_wal(&inner.conn, self.opts.busy_timeout);
+            merge_wal(conn, self.opts.busy_timeout);
         }
         let mut checkpoint = None;
         let mut stored = Vec::with_capacity(prepared.len());
+        // A fold of staged events flushes its commit before the staging file
+        // is emptied: otherwise an operating-system crash could lose the
+        // folded events (unflushed WAL) but keep later staged ones (another
+        // file), a hole instead of a lost suffix. One flush per fold. Set on
+        // every fold (a fold that failed may have left it on).
+        let flush = self.opts.durability == Durability::Normal
+            && records
+                .iter()
+                .any(|r| matches!(r, staging::Record::Event(_)));
+        if flush || inner.sync_full {
+            conn.pragma_update(None, "synchronous", if flush { "FULL" } else { "NORMAL" })
+                .map_err(self.sql("setting the fold's durability"))?;
+            inner.sync_full = flush;
+        }
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(self.sql("starting the append"))?;
+        let (mut seq, mut prev) = head(&tx, &self.log_id).map_err(self.sql("reading the head"))?;
         {
-            let tx = inner
-                .conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(self.sql("starting the append"))?;
-            let (mut seq, mut prev) =
-                head(&tx, &self.log_id).map_err(self.sql("reading the head"))?;
-            {
-                let mut ins = tx
-                    .prepare_cached(
-                        "INSERT INTO events (seq, ts_us, session_id, agent, kind, cwd, tool, \
-                         tool_use_id, input, decision, rule, reasons, latency_us, result, \
-                         result_len, result_sha256, extra, prev_hash, hash) VALUES \
-                         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
-                    )
-                    .map_err(self.sql("preparing the insert"))?;
-                for p in prepared {
-                    seq += 1;
-                    let ts_us = now_us();
-                    let fields = p.fields(seq, ts_us);
-                    let hash = chain::event_hash(&self.log_id, &fields, &prev);
-                    ins.execute(rusqlite::params![
-                        i64_of(seq),
-                        ts_us,
-                        fields.session_id,
-                        fields.agent,
-                        fields.kind,
-                        fields.cwd,
-                        fields.tool,
-                        fields.tool_use_id,
-                        fields.input,
-                        fields.decision,
-                        fields.rule,
-                        fields.reasons,
-                        fields.latency_us.map(i64_of),
-                        fields.result,
-                        fields.result_len.map(i64_of),
-                        fields.result_sha256,
-                        fields.extra,
-                        &prev[..],
-                        &hash[..],
-                    ])
-                    .map_err(self.sql("inserting the event"))?;
-                    if self.checkpoint_due(seq, &p.kind) {
-                        checkpoint = Some((seq, hash));
+            let mut ins = tx
+                .prepare_cached(INSERT_EVENT)
+                .map_err(self.sql("preparing the insert"))?;
+            // Staged events chained onto a stale head: a store appending to
+            // SQLite directly died between its commit and its head record.
+            let mut renumbered = 0u64;
+            for r in &records {
+                match r {
+                    staging::Record::Event(e) => {
+                        let hash = staging::decode_hash(&e.hash, &self.staging_path)?;
+                        if renumbered == 0 && e.seq <= seq {
+                            let have: Option<Vec<u8>> = tx
+                                .query_row(
+                                    "SELECT hash FROM events WHERE seq = ?1",
+                                    [i64_of(e.seq)],
+                                    |r| r.get(0),
+                                )
+                                .optional()
+                                .map_err(self.sql("reading a folded event"))?;
+                            if have.as_deref() == Some(&hash[..]) {
+                                continue;
+                            }
+                        }
+                        let prev_staged = staging::decode_hash(&e.prev_hash, &self.staging_path)?;
+                        let sha = match &e.result_sha256 {
+                            Some(h) => Some(staging::decode_hash(h, &self.staging_path)?),
+                            None => None,
+                        };
+                        let mut fields = EventFields {
+                            seq: e.seq,
+                            ts_us: e.ts_us,
+                            session_id: &e.session_id,
+                            agent: &e.agent,
+                            kind: &e.kind,
+                            cwd: &e.cwd,
+                            tool: e.tool.as_deref(),
+                            tool_use_id: e.tool_use_id.as_deref(),
+                            input: &e.input,
+                            decision: e.decision.as_deref(),
+                            rule: e.rule.as_deref(),
+                            reasons: &e.reasons,
+                            latency_us: e.latency_us,
+                            result: e.result.as_deref(),
+                            result_len: e.result_len,
+                            result_sha256: sha.as_ref().map(|h| &h[..]),
+                            extra: &e.extra,
+                        };
+                        let (prev_staged, hash) = if renumbered > 0 || e.seq <= seq {
+                            // Its seq is taken by another event: it is
+                            // numbered and chained anew (an Incident says so).
+                            renumbered += 1;
+                            fields.seq = seq + 1;
+                            (prev, chain::event_hash(&self.log_id, &fields, &prev))
+                        } else {
+                            // Stored as staged, even when it does not chain:
+                            // `verify` names such a link, nothing hides it.
+                            (prev_staged, hash)
+                        };
+                        insert_event(&mut ins, &fields, &prev_staged, &hash)
+                            .map_err(self.sql("inserting a staged event"))?;
+                        if self.checkpoint_due(fields.seq, &EventKind::from_name(&e.kind)) {
+                            checkpoint = Some((fields.seq, hash));
+                        }
+                        seq = fields.seq;
+                        prev = hash;
                     }
-                    stored.push(StoredEvent {
-                        seq,
-                        ts_us,
-                        session_id: p.session_id,
-                        agent: p.agent,
-                        kind: p.kind,
-                        cwd: p.cwd,
-                        tool: p.tool,
-                        tool_use_id: p.tool_use_id,
-                        input: p.input,
-                        decision: p.decision,
-                        rule: p.rule,
-                        reasons: p.reasons,
-                        latency_us: p.latency_us,
-                        result: p.result,
-                        result_len: p.result_len,
-                        result_sha256: p.result_sha256.map(hex::encode),
-                        extra: p.extra,
-                        prev_hash: hex::encode(prev),
-                        hash: hex::encode(hash),
-                    });
-                    prev = hash;
+                    staging::Record::Flag { s, k, v, ts } => {
+                        tx.prepare_cached(UPSERT_FLAG)
+                            .and_then(|mut st| st.execute(rusqlite::params![s, k, v, ts]))
+                            .map_err(self.sql("folding a session flag"))?;
+                    }
+                    staging::Record::Head { .. } | staging::Record::Flags { .. } => {}
                 }
             }
-            let cp = match checkpoint {
-                Some((seq, hash)) => {
-                    let signer = self.signer_from(&inner.signer)?;
-                    let cp = Checkpoint::sign(signer, &self.log_id, seq, &hash, now_us());
-                    insert_checkpoint(&tx, &cp).map_err(self.sql("writing a checkpoint"))?;
-                    Some(cp)
+            if renumbered > 0 {
+                let mut ev = NewEvent::new("warden-audit", "warden-audit", EventKind::Incident);
+                ev.input = serde_json::json!({ "renumbered_staged_events": renumbered });
+                ev.reasons = vec![format!(
+                    "{renumbered} staged events were chained onto a stale head of the staging \
+                     file (a writer died between its commit and its head record); they were \
+                     numbered and chained anew when folded"
+                )];
+                prepared.insert(notes, self.prepare(ev));
+                notes += 1;
+            }
+            for p in prepared {
+                seq += 1;
+                let ts_us = now_us();
+                let fields = p.fields(seq, ts_us);
+                let hash = chain::event_hash(&self.log_id, &fields, &prev);
+                insert_event(&mut ins, &fields, &prev, &hash)
+                    .map_err(self.sql("inserting the event"))?;
+                if self.checkpoint_due(seq, &p.kind) {
+                    checkpoint = Some((seq, hash));
                 }
-                None => None,
-            };
-            tx.commit().map_err(self.sql("committing the append"))?;
-            if let Some(cp) = cp {
-                // The events are committed; the witness follows once the
-                // WAL holding them is flushed, off this thread.
-                if let Some(w) = &mut inner.witness {
-                    w.submit(cp)?;
-                    if w.in_background() && !inner.merging_in_background {
-                        // The worker merges the WAL now; this connection
-                        // only needs to when it grows long.
-                        inner.merging_in_background = true;
-                        let _ = inner.conn.pragma_update(
+                stored.push(p.into_stored(seq, ts_us, prev, hash));
+                prev = hash;
+            }
+        }
+        let cp = match checkpoint {
+            Some((cseq, chash)) => {
+                let signer = self.signer_from(&inner.signer)?;
+                let cp = Checkpoint::sign(signer, &self.log_id, cseq, &chash, now_us());
+                insert_checkpoint(&tx, &cp).map_err(self.sql("writing a checkpoint"))?;
+                Some(cp)
+            }
+            None => None,
+        };
+        tx.commit().map_err(self.sql("committing the append"))?;
+        if flush {
+            if let Some(conn) = &inner.conn {
+                if conn.pragma_update(None, "synchronous", "NORMAL").is_ok() {
+                    inner.sync_full = false;
+                }
+            }
+        }
+        // Committed: only now is the staging file emptied (a crash before
+        // this line leaves it whole, and the next fold skips what it holds).
+        let head = staging::Record::Head {
+            log_id: self.log_id.clone(),
+            seq,
+            hash: hex::encode(prev),
+        }
+        .line();
+        let head_ok = matches!(
+            contents.chain_head(&self.staging_path),
+            Ok(Some((ref id, _, _))) if *id == self.log_id
+        );
+        if head_ok && contents.torn.is_none() && contents.valid_len + head.len() <= REWRITE_BYTES {
+            // Below the size, the new head is appended: it marks everything
+            // before it as folded. Rewriting (cutting the file to zero makes
+            // the file system write it back at once) waits for the size.
+            staging.append(&head)?;
+        } else {
+            let mut text = head;
+            let conn = self.conn(inner)?;
+            for rec in carried_flags(conn).map_err(self.sql("reading recent session flags"))? {
+                text.extend_from_slice(&rec.line());
+            }
+            staging.rewrite(&text)?;
+        }
+        if let Some(cp) = cp {
+            // The events are committed; the witness follows once the
+            // WAL holding them is flushed, off this thread.
+            if let Some(w) = &mut inner.witness {
+                w.submit(cp)?;
+                if w.in_background() && !inner.merging_in_background {
+                    // The worker merges the WAL now; this connection
+                    // only needs to when it grows long.
+                    inner.merging_in_background = true;
+                    if let Some(conn) = &inner.conn {
+                        let _ = conn.pragma_update(
                             None,
                             "wal_autocheckpoint",
                             witness_writer::BACKGROUND_MERGE_PAGES,
@@ -759,7 +1147,7 @@ impl SqliteStore {
                 }
             }
         }
-        Ok(stored)
+        Ok(stored.split_off(notes))
     }
 
     fn signer_from<'a>(&self, slot: &'a Option<KeyFile>) -> Result<&'a Signer, AuditError> {
@@ -827,13 +1215,17 @@ impl SqliteStore {
                 "checkpoints are disabled for this store".into(),
             ));
         }
+        self.fold_pending()?;
         let mut guard = self.lock();
         let inner = &mut *guard;
         Self::witness_failure(inner)?;
         self.load_key(inner)?;
+        self.conn(inner)?;
+        let Some(conn) = inner.conn.as_mut() else {
+            return Err(AuditError::InvalidArgument("no connection".into()));
+        };
         let cp = {
-            let tx = inner
-                .conn
+            let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(self.sql("starting the checkpoint"))?;
             let (seq, hash) = head(&tx, &self.log_id).map_err(self.sql("reading the head"))?;
@@ -861,8 +1253,9 @@ impl SqliteStore {
 
     /// All checkpoints stored in the log, by seq.
     pub fn checkpoints(&self) -> Result<Vec<Checkpoint>, AuditError> {
-        let guard = self.lock();
-        read_checkpoints(&guard.conn).map_err(self.sql("reading checkpoints"))
+        self.fold_pending()?;
+        let mut guard = self.lock();
+        read_checkpoints(self.conn(&mut guard)?).map_err(self.sql("reading checkpoints"))
     }
 
     fn trusted_keys(&self) -> Result<HashSet<[u8; 32]>, AuditError> {
@@ -942,7 +1335,8 @@ impl SqliteStore {
 
     fn verify_inner(&self) -> Result<VerifyReport, AuditError> {
         let trusted = self.trusted_keys()?;
-        let guard = self.lock();
+        self.fold_pending()?;
+        let mut guard = self.lock();
         if let Some(w) = &guard.witness {
             // This store's own checkpoints are witnessed before it looks.
             w.wait_idle();
@@ -954,7 +1348,7 @@ impl SqliteStore {
             None => None,
             Some(wp) => Some(signing::read_witness(wp)?),
         };
-        let conn = &guard.conn;
+        let conn = self.conn(&mut guard)?;
         // One read transaction: the chain and the checkpoints are read from
         // the same snapshot while other processes keep appending.
         conn.execute_batch("BEGIN DEFERRED")
@@ -1083,6 +1477,73 @@ impl SqliteStore {
             signatures_unchecked: trusted.is_empty(),
         })
     }
+}
+
+/// Opens a connection to the log (creating the schema of a new file) and
+/// reads its log id.
+fn connect(path: &Path, opts: &StoreOptions) -> Result<(Connection, String), AuditError> {
+    let path = path.to_owned();
+    let waited = opts.busy_timeout;
+    let sql = |e| map_sql(e, &path, "opening", waited);
+    let flags = if opts.read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let mut conn = Connection::open_with_flags(&path, flags).map_err(sql)?;
+    conn.busy_timeout(opts.busy_timeout).map_err(sql)?;
+    // The last connection to close would otherwise merge the WAL into
+    // the main file, with fsyncs: that would be paid by every hook
+    // process. Merging is left to the first append of a store that
+    // finds the WAL long (see `merge_wal`) and to SQLite's automatic
+    // checkpoints in long-lived writers.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+        .map_err(sql)?;
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(sql)?;
+    if version == 0 {
+        if opts.read_only {
+            return Err(AuditError::Corrupt {
+                path,
+                detail: "not an audit log (no schema)".into(),
+            });
+        }
+        init_schema(&mut conn, &path, waited)?;
+    } else if version != SCHEMA_VERSION {
+        return Err(AuditError::Schema {
+            path,
+            found: version,
+            expected: SCHEMA_VERSION,
+        });
+    }
+    let sync = match opts.durability {
+        Durability::Normal => "NORMAL",
+        Durability::Full => "FULL",
+    };
+    conn.pragma_update(None, "synchronous", sync).map_err(sql)?;
+    if let Some(max) = opts.max_db_bytes {
+        let page: i64 = conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .map_err(sql)?;
+        let pages = (i64_of(max) / page.max(512)).max(1);
+        conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
+            .map_err(sql)?;
+    }
+    let log_id: String = conn
+        .query_row("SELECT value FROM meta WHERE key = 'log_id'", [], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(sql)?
+        .ok_or_else(|| AuditError::Corrupt {
+            path: path.clone(),
+            detail: "the log id is missing from the meta table".into(),
+        })?;
+
+    Ok((conn, log_id))
 }
 
 fn init_schema(conn: &mut Connection, path: &Path, waited: Duration) -> Result<(), AuditError> {
@@ -1270,9 +1731,10 @@ impl AuditStore for SqliteStore {
             (Some(n), false) => sql.push_str(&format!(" ORDER BY seq LIMIT {}", i64_of(n as u64))),
             (None, _) => sql.push_str(" ORDER BY seq"),
         }
-        let guard = self.lock();
-        let mut stmt = guard
-            .conn
+        self.fold_pending()?;
+        let mut guard = self.lock();
+        let mut stmt = self
+            .conn(&mut guard)?
             .prepare(&sql)
             .map_err(self.sql("querying events"))?;
         let mut rows = stmt
@@ -1292,8 +1754,9 @@ impl AuditStore for SqliteStore {
 
     fn sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionSummary>, AuditError> {
         let limit = filter.limit.map(|n| i64_of(n as u64)).unwrap_or(-1);
-        let guard = self.lock();
-        let conn = &guard.conn;
+        self.fold_pending()?;
+        let mut guard = self.lock();
+        let conn = self.conn(&mut guard)?;
         let mut stmt = conn
             .prepare_cached(
                 "SELECT session_id, MIN(agent), MIN(ts_us), MAX(ts_us), COUNT(*), \
@@ -1352,37 +1815,68 @@ impl AuditStore for SqliteStore {
     ) -> Result<(), AuditError> {
         self.check_writable()?;
         let value = chain::canonical_json(&redact_json(&*self.opts.redactor, &value));
-        let guard = self.lock();
-        guard
-            .conn
-            .prepare_cached(
-                "INSERT INTO session_flags (session_id, key, value, updated_us) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value, updated_us = excluded.updated_us",
-            )
-            .and_then(|mut s| s.execute(rusqlite::params![session, key, value, now_us()]))
-            .map_err(self.sql("setting a session flag"))?;
-        Ok(())
+        // Flags are set through the staging file by every store, so the
+        // latest value is always the staging file's last record (or SQLite's
+        // when the file has none for the session).
+        let mut guard = self.lock();
+        let mut staging = self.lock_staging(true)?.ok_or_else(|| {
+            AuditError::InvalidArgument("the staging file was not created".into())
+        })?;
+        let contents = staging.read()?;
+        if contents.torn.is_some() {
+            // Dropped visibly (an event says so) before anything follows it.
+            let inner = &mut *guard;
+            if self.opts.checkpoints.enabled {
+                self.load_key(inner)?;
+            }
+            self.fold_locked(inner, &mut staging, &contents, Vec::new(), false)?;
+        }
+        let rec = staging::Record::Flag {
+            s: session.to_owned(),
+            k: key.to_owned(),
+            v: value,
+            ts: now_us(),
+        };
+        staging.append(&rec.line())
     }
 
     fn session_flags(
         &self,
         session: &str,
     ) -> Result<serde_json::Map<String, serde_json::Value>, AuditError> {
-        let guard = self.lock();
-        let mut stmt = guard
-            .conn
-            .prepare_cached(
-                "SELECT key, value FROM session_flags WHERE session_id = ?1 ORDER BY key",
-            )
-            .map_err(self.sql("reading session flags"))?;
-        let rows = stmt
-            .query_map([session], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })
-            .map_err(self.sql("reading session flags"))?;
+        let mut guard = self.lock();
+        let mut staging = self.lock_staging(true)?;
+        let contents = match &mut staging {
+            Some(s) => s.read()?,
+            None => staging::Contents::default(),
+        };
+        let (complete, later) = contents.session_flags(session, &self.staging_path)?;
+        let all = match complete {
+            Some(all) => all,
+            None => {
+                // Not in the staging file: SQLite (unchanged while the file
+                // is locked: only a fold changes it). The result is written
+                // to the file so that the session's next hooks find it there.
+                let mut all = self.sql_flags(&mut guard, session)?;
+                for (k, v) in later {
+                    all.insert(k, v);
+                }
+                if let Some(s) = &mut staging {
+                    if !self.opts.read_only && contents.torn.is_none() {
+                        let rec = staging::Record::Flags {
+                            s: session.to_owned(),
+                            all: all.clone(),
+                            ts: now_us(),
+                        };
+                        // Best effort: it only saves later lookups a read.
+                        let _ = s.append(&rec.line());
+                    }
+                }
+                all
+            }
+        };
         let mut map = serde_json::Map::new();
-        for row in rows {
-            let (k, v) = row.map_err(self.sql("reading session flags"))?;
+        for (k, v) in all {
             let v = serde_json::from_str(&v).map_err(|e| AuditError::Corrupt {
                 path: self.path.clone(),
                 detail: format!("session flag {session}/{k} is not JSON: {e}"),
@@ -1390,6 +1884,27 @@ impl AuditStore for SqliteStore {
             map.insert(k, v);
         }
         Ok(map)
+    }
+}
+
+impl SqliteStore {
+    /// The session's flags as SQLite holds them (key → JSON text).
+    fn sql_flags(
+        &self,
+        inner: &mut Inner,
+        session: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, AuditError> {
+        let conn = self.conn(inner)?;
+        let mut stmt = conn
+            .prepare_cached("SELECT key, value FROM session_flags WHERE session_id = ?1")
+            .map_err(self.sql("reading session flags"))?;
+        let rows = stmt
+            .query_map([session], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(self.sql("reading session flags"))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(self.sql("reading session flags"))
     }
 }
 

@@ -28,6 +28,20 @@ pub fn store_path(root: &Path, settings: &AuditSettings) -> PathBuf {
     }
 }
 
+/// The staging file beside the audit log (events not yet folded into it), created empty when
+/// the log exists and it does not, so that a sandbox can mount it read-only: an agent must
+/// not be able to create it with forged events either.
+pub fn staging_path_for_protection(db: &Path) -> PathBuf {
+    let staged = warden_audit::staging::staging_path(db);
+    if db.exists() && !staged.exists() {
+        let _ = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&staged);
+    }
+    staged
+}
+
 /// Store options from the policy's `[audit]` section.
 pub fn store_options(settings: &AuditSettings, redactor: Arc<dyn Redactor>) -> StoreOptions {
     StoreOptions {
@@ -39,14 +53,18 @@ pub fn store_options(settings: &AuditSettings, redactor: Arc<dyn Redactor>) -> S
     }
 }
 
-/// Open the store for writing.
+/// Open the store for writing (staged appends, see `StoreOptions::staged`).
 pub fn open_for_append(
     root: &Path,
     settings: &AuditSettings,
     redactor: Arc<dyn Redactor>,
 ) -> Result<SqliteStore> {
     let path = store_path(root, settings);
-    SqliteStore::open(&path, store_options(settings, redactor))
+    // Appends and session flags go to the staging file beside the log (no SQLite on a hook's
+    // common path); every reader folds it into SQLite first.
+    let mut opts = store_options(settings, redactor);
+    opts.staged = true;
+    SqliteStore::open(&path, opts)
         .with_context(|| format!("cannot open the audit log {}", path.display()))
 }
 

@@ -539,6 +539,7 @@ fn sandbox_spec(
         warden_dir.join("agent-settings"),
         warden_dir.join("hook"),
         ctx.audit_path.clone(),
+        crate::record::staging_path_for_protection(&ctx.audit_path),
         ctx.ws.git_common_dir.join("hooks"),
         ctx.ws.git_common_dir.join("config"),
     ] {

@@ -223,6 +223,8 @@ pub fn spec_from_policy(
     }
     let store = crate::record::store_path(&root, &policy.settings().audit);
     if store.exists() && !spec.protected.iter().any(|p| store.starts_with(p)) {
+        spec.protected
+            .push(crate::record::staging_path_for_protection(&store));
         spec.protected.push(store);
     }
     spec.hidden.sort();

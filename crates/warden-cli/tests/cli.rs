@@ -373,6 +373,12 @@ fn hook_calls_are_recorded_chained_and_redacted_at_rest() {
             "{v}"
         );
     }
+    // Before any reader folds them, the hooks' events sit in the staging file beside the log,
+    // redacted too.
+    let db = dir.path().join(".warden/audit.db");
+    let staged = std::fs::read(dir.path().join(".warden/audit.db-staged")).unwrap();
+    assert!(contains(&staged, "run 3"), "the events were not staged");
+    assert!(!contains(&log_bytes(&db), token), "the token was staged");
     let log = warden(dir.path(), &["log", "show", "s-broker", "--json"]);
     assert!(
         log.status.success(),
@@ -387,7 +393,6 @@ fn hook_calls_are_recorded_chained_and_redacted_at_rest() {
         );
     }
     assert!(!text.contains(token), "{text}");
-    let db = dir.path().join(".warden/audit.db");
     assert!(
         !contains(&log_bytes(&db), token),
         "the token reached the log file"
@@ -401,12 +406,15 @@ fn hook_calls_are_recorded_chained_and_redacted_at_rest() {
     );
 }
 
-/// Every file the audit log at `db` is made of, as bytes (the database and its WAL).
+/// Every file the audit log at `db` is made of, as bytes (the database, its WAL and the
+/// staging file of events not yet folded into it).
 fn log_bytes(db: &Path) -> Vec<u8> {
     let mut bytes = std::fs::read(db).unwrap();
-    let mut wal = db.as_os_str().to_owned();
-    wal.push("-wal");
-    bytes.extend(std::fs::read(&wal).unwrap_or_default());
+    for suffix in ["-wal", "-staged"] {
+        let mut p = db.as_os_str().to_owned();
+        p.push(suffix);
+        bytes.extend(std::fs::read(&p).unwrap_or_default());
+    }
     bytes
 }
 

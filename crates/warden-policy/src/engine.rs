@@ -615,6 +615,8 @@ impl Policy {
             "~/.claude/settings.local.json",
         ];
         let audit = format!("./{}", settings.audit.path.trim_start_matches("./"));
+        // The staging file beside the log holds events not yet folded into it.
+        let audit_staged = format!("{audit}-staged");
         let user_dir = crate::config::user_config_dir(anchors.home.as_deref()).map(|dir| {
             // The directory is a path, not a pattern: escaped, so that a home directory
             // with `[` or `{` in its name does not make every policy fail to load.
@@ -625,7 +627,7 @@ impl Policy {
             &mut PROTECTED
                 .iter()
                 .map(|p| Cow::Borrowed(*p))
-                .chain(std::iter::once(Cow::Owned(audit)))
+                .chain([Cow::Owned(audit), Cow::Owned(audit_staged)])
                 .chain(user_dir.map(Cow::Owned)),
             "built-in protected paths",
         )?;
