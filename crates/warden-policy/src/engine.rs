@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use warden_shell::CompactString;
 
 /// What kind of check produced a reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -263,10 +264,11 @@ pub struct CommandView {
 /// One simple command.
 #[derive(Debug, Clone)]
 pub struct CommandPart {
-    /// The command as text (normalized by the analyser).
-    pub text: String,
-    /// The resolved program name.
-    pub program: String,
+    /// The command as text (normalized by the analyser); kept inline when short, so that a
+    /// copy of the analyser's costs no allocation.
+    pub text: CompactString,
+    /// The resolved program name (inline when short, as `text`).
+    pub program: CompactString,
     /// The programs of the wrappers that reached it (`sudo`, `bash`...), outermost first:
     /// with `program`, what rules are found by.
     pub wrappers: Vec<String>,
@@ -332,17 +334,17 @@ impl CommandAnalyzer for TextAnalyzer {
             .into_iter()
             .enumerate()
             .map(|(index, text)| {
-                let program = text.split_whitespace().next().unwrap_or("").to_string();
+                let program = CompactString::new(text.split_whitespace().next().unwrap_or(""));
                 CommandPart {
                     wrappers: Vec::new(),
                     program,
-                    text,
+                    text: text.into(),
                     index,
                 }
             })
             .collect();
         let tree = CommandTree::new(
-            serde_json::json!({ "analyser": "text", "commands": parts.iter().map(|p| p.text.clone()).collect::<Vec<_>>() }),
+            serde_json::json!({ "analyser": "text", "commands": parts.iter().map(|p| p.text.as_str()).collect::<Vec<_>>() }),
         );
         AnalyzedCommand {
             view: CommandView {
@@ -1089,8 +1091,8 @@ impl Policy {
         part: &CommandPart,
         merged: &'a mut Vec<usize>,
     ) -> &'a [usize] {
-        let mut lists = std::iter::once(&part.program)
-            .chain(&part.wrappers)
+        let mut lists = std::iter::once(part.program.as_str())
+            .chain(part.wrappers.iter().map(String::as_str))
             .filter_map(|p| self.command_rules_by_program.get(p))
             .map(Vec::as_slice)
             .chain(std::iter::once(self.command_rules_any.as_slice()))
@@ -1294,8 +1296,8 @@ allow = ["Bash(npm test*)", "Bash(*--help)"]
         for policy in [&policy, &with_any] {
             for list in programs {
                 let part = CommandPart {
-                    text: list.join(" "),
-                    program: list.first().copied().unwrap_or("").to_owned(),
+                    text: list.join(" ").into(),
+                    program: list.first().copied().unwrap_or("").into(),
                     wrappers: list.iter().skip(1).map(|p| (*p).to_owned()).collect(),
                     index: 0,
                 };

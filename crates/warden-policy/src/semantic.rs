@@ -186,7 +186,7 @@ fn tree<'a>(commands: impl Iterator<Item = &'a SimpleCommand>, unresolved: &[Unr
     let commands = commands
         .map(|c| {
             let mut command = Map::new();
-            command.insert("command".into(), Value::String(c.text.clone()));
+            command.insert("command".into(), Value::String(c.text.as_str().to_owned()));
             command.insert("via".into(), strings(c.wrappers.clone()));
             command.insert(
                 "effects".into(),

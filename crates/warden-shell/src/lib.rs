@@ -78,6 +78,8 @@ mod words;
 
 pub mod packs;
 
+/// The inline-when-short string of [`SimpleCommand::program`] and [`SimpleCommand::text`].
+pub use compact_str::CompactString;
 pub use model::{Analysis, Effect, EffectKind, Redirect, RedirectKind, SimpleCommand, Unresolved};
 pub use pattern::{CommandPattern, PatternError, PreparedCommand};
 pub use walk::{MAX_COMMANDS, MAX_DEPTH, MAX_INPUT_BYTES, MAX_NESTING};

@@ -1,5 +1,6 @@
 //! The data the analyser hands out: commands, redirections, effects, unresolved parts.
 
+use compact_str::CompactString;
 use serde::Serialize;
 use std::borrow::Cow;
 
@@ -58,7 +59,7 @@ impl Analysis {
 pub struct SimpleCommand {
     /// The program, resolved: `/bin/rm`, `\rm`, `'rm'`, `r\m` all give `rm`. When the program
     /// is computed (`$CMD`), this is its visible text and the analysis has an [`Unresolved`].
-    pub program: String,
+    pub program: CompactString,
     /// The words after the program, after quote removal. Expansions that cannot be resolved
     /// statically are kept visibly (`$HOME/x`, `$(date)`).
     pub args: Vec<String>,
@@ -79,7 +80,7 @@ pub struct SimpleCommand {
     /// means the command does not write. False for programs it does not know.
     pub known_program: bool,
     /// Normalised text, `program arg1 arg2`, arguments quoted when they need it.
-    pub text: String,
+    pub text: CompactString,
 }
 
 impl SimpleCommand {

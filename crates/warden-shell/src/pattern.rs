@@ -85,7 +85,7 @@ impl CommandPattern {
         Ok(CommandPattern {
             raw: raw.to_owned(),
             kind: Kind::Semantic {
-                program: cmd.program,
+                program: cmd.program.into_string(),
                 args: cmd.args,
                 prefix,
                 partial_last,

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 
 use brush_parser::ast;
 use brush_parser::ParserOptions;
+use compact_str::CompactString;
 
 use crate::effects;
 use crate::model::{
@@ -174,7 +175,7 @@ impl Walker {
             Output::Command(i) => {
                 let c = &self.out.commands[i];
                 Stdin {
-                    from: Some(c.program.clone()),
+                    from: Some(c.program.as_str().to_owned()),
                     literal: effects::literal_output(c).into_iter().collect(),
                 }
             }
@@ -214,16 +215,20 @@ impl Walker {
         let Some(first) = words.next() else {
             return;
         };
-        let program = program_name(first.to_owned());
-        if !handled_by_name(&program) {
+        let program = program_base(first);
+        if !handled_by_name(program) {
             // What `normalize` does with a program it does not handle by name: emit it as
             // it is, without building the words' values first.
             let args: Vec<String> = words.map(str::to_owned).collect();
             // Plain words need no quoting (their alphabet is inside `quote`'s), and they are
             // separated by single spaces: the text is the source with the program's name.
-            let mut text = String::with_capacity(program.len() + src.len() - first.len());
-            text.push_str(&program);
-            text.push_str(&src[first.len()..]);
+            // Both are kept inline when short (no allocation).
+            let rest = &src[first.len()..];
+            let mut text = words::ShortText::with_capacity(program.len() + rest.len());
+            words::Out::push_str(&mut text, program);
+            words::Out::push_str(&mut text, rest);
+            let text = text.finish();
+            let program = CompactString::new(program);
             self.emit_text(
                 program,
                 args,
@@ -238,7 +243,14 @@ impl Walker {
         if program == "git" {
             // What `normalize` does with `git`, without the words' values.
             let args = words.map(str::to_owned).collect();
-            self.git(program, args, Vec::new(), ctx.redirects.clone(), stdin, ctx);
+            self.git(
+                program.to_owned(),
+                args,
+                Vec::new(),
+                ctx.redirects.clone(),
+                stdin,
+                ctx,
+            );
             return;
         }
         // `normalize` takes the program's name of the first word again, which leaves a name
@@ -248,7 +260,7 @@ impl Walker {
             literal: true,
             substitutions: Vec::new(),
         };
-        let wordv: Vec<Value> = std::iter::once(value(program))
+        let wordv: Vec<Value> = std::iter::once(value(program.to_owned()))
             .chain(words.map(|w| value(w.to_owned())))
             .collect();
         self.normalize(wordv, Vec::new(), ctx.redirects.clone(), stdin, ctx);
@@ -1198,14 +1210,17 @@ impl Walker {
         stdin: &Stdin,
         ctx: &Ctx,
     ) -> Output {
-        // Plain words (the usual case) are written as they are: one allocation in all.
-        let mut text =
-            String::with_capacity(program.len() + args.iter().map(|a| a.len() + 1).sum::<usize>());
+        // Plain words (the usual case) are written as they are: one allocation in all, none
+        // when the text is short enough to be kept inline.
+        let mut text = words::ShortText::with_capacity(
+            program.len() + args.iter().map(|a| a.len() + 1).sum::<usize>(),
+        );
         words::quote_into(&mut text, &program);
         for a in &args {
-            text.push(' ');
+            words::Out::push(&mut text, ' ');
             words::quote_into(&mut text, a);
         }
+        let text = text.finish();
         self.emit_text(program, args, text, assignments, redirects, stdin, ctx)
     }
 
@@ -1213,16 +1228,16 @@ impl Walker {
     #[allow(clippy::too_many_arguments)]
     fn emit_text(
         &mut self,
-        program: String,
+        program: impl Into<CompactString>,
         args: Vec<String>,
-        text: String,
+        text: CompactString,
         assignments: Vec<String>,
         redirects: Vec<Redirect>,
         stdin: &Stdin,
         ctx: &Ctx,
     ) -> Output {
         let mut cmd = SimpleCommand {
-            program,
+            program: program.into(),
             args,
             assignments,
             wrappers: ctx.wrappers.clone(),
@@ -1310,6 +1325,14 @@ fn rest_after_is_interactive(redirects: &[Redirect]) -> bool {
 }
 
 /// `/usr/bin/rm` is `rm`.
+/// [`program_name`] of a borrowed word.
+fn program_base(text: &str) -> &str {
+    match text.rsplit_once('/') {
+        Some((_, base)) if !base.is_empty() => base,
+        _ => text,
+    }
+}
+
 pub(crate) fn program_name(text: String) -> String {
     match text.rsplit_once('/') {
         Some((_, base)) if !base.is_empty() => base.to_owned(),

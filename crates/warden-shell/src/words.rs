@@ -185,7 +185,89 @@ pub(crate) fn quote(word: &str) -> String {
 }
 
 /// [`quote`], appended to `out`.
-pub(crate) fn quote_into(out: &mut String, word: &str) {
+/// A string [`quote_into`] writes to.
+pub(crate) trait Out {
+    fn push_str(&mut self, s: &str);
+    fn push(&mut self, c: char);
+    fn reserve(&mut self, n: usize);
+}
+
+impl Out for String {
+    fn push_str(&mut self, s: &str) {
+        String::push_str(self, s)
+    }
+    fn push(&mut self, c: char) {
+        String::push(self, c)
+    }
+    fn reserve(&mut self, n: usize) {
+        String::reserve(self, n)
+    }
+}
+
+/// Builds a [`CompactString`](compact_str::CompactString) without an allocation when the
+/// text is short: bytes go to a buffer on the stack until they no longer fit, then to a
+/// `String` whose buffer the result keeps. (`CompactString::push_str` reserves at each call,
+/// which costs more than the copy for the few short words of a command.)
+pub(crate) struct ShortText {
+    buf: [u8; ShortText::INLINE],
+    len: usize,
+    /// Where the text is once it is longer than [`ShortText::INLINE`].
+    long: Option<String>,
+    /// Capacity for the `String`, when one is needed.
+    hint: usize,
+}
+
+impl ShortText {
+    /// What a `CompactString` keeps inline on 64-bit targets.
+    const INLINE: usize = 24;
+
+    /// An empty text expected to be about `hint` bytes long.
+    pub(crate) fn with_capacity(hint: usize) -> Self {
+        ShortText {
+            buf: [0; Self::INLINE],
+            len: 0,
+            long: None,
+            hint,
+        }
+    }
+
+    pub(crate) fn finish(self) -> compact_str::CompactString {
+        match self.long {
+            Some(s) => s.into(),
+            // Only whole `&str`s and `char`s were copied in: always UTF-8.
+            None => compact_str::CompactString::new(
+                std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default(),
+            ),
+        }
+    }
+}
+
+impl Out for ShortText {
+    fn push_str(&mut self, s: &str) {
+        if let Some(long) = &mut self.long {
+            long.push_str(s);
+        } else if self.len + s.len() <= Self::INLINE {
+            self.buf[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
+            self.len += s.len();
+        } else {
+            let mut long = String::with_capacity(self.hint.max(self.len + s.len()));
+            // The bytes so far are whole `&str`s and `char`s.
+            long.push_str(std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default());
+            long.push_str(s);
+            self.long = Some(long);
+        }
+    }
+    fn push(&mut self, c: char) {
+        self.push_str(c.encode_utf8(&mut [0; 4]));
+    }
+    fn reserve(&mut self, n: usize) {
+        if let Some(long) = &mut self.long {
+            long.reserve(n);
+        }
+    }
+}
+
+pub(crate) fn quote_into(out: &mut impl Out, word: &str) {
     if !word.is_empty()
         && !word.starts_with('#')
         && word.bytes().all(|b| {
