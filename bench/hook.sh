@@ -59,7 +59,7 @@ install -m 755 "$static_warden" "$bin/warden"
 install -m 755 "$target/warden" "$bin/warden-dynamic"
 "$bin/warden" hook claude < "$payload"
 mkdir -p bench/results
-"$hyperfine" -N --warmup 20 --runs 300 --input "$payload" \
+"$hyperfine" -N --warmup 20 --runs 1000 --input "$payload" \
   --export-json bench/results/hook.json \
   -n noop "$bin/noop" \
   -n "noop (static)" "$bin/noop-static" \

@@ -34,7 +34,7 @@
 //! use serde_json::json;
 //! use warden_guard::*;
 //!
-//! let root = Path::new("/work/project");
+//! let root = Path::new("/home/dev/project");
 //! let sources = UntrustedSources::default();
 //! let detector = InjectionDetector::new();
 //! let mut state = SessionState::default();

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use serde_json::json;
 use warden_guard::*;
 
-const ROOT: &str = "/work/project";
+const ROOT: &str = "/home/dev/project";
 
 // Built once: the property tests call the detector thousands of times.
 fn det() -> &'static InjectionDetector {
@@ -151,7 +151,7 @@ fn typo_fix_reading_env_halts() {
     assert_eq!(task.class, TaskClass::Docs);
     let read_env = ActionSummary::from_tool_call(
         "Read",
-        &json!({"file_path": "/work/project/.env"}),
+        &json!({"file_path": "/home/dev/project/.env"}),
         root(),
         &[],
     );
@@ -192,7 +192,7 @@ fn typo_fix_editing_readme_is_fine() {
     let task = profile_task("fix a typo in the README", &[]);
     let edit = ActionSummary::from_tool_call(
         "Edit",
-        &json!({"file_path": "/work/project/README.md", "old_string": "teh", "new_string": "the"}),
+        &json!({"file_path": "/home/dev/project/README.md", "old_string": "teh", "new_string": "the"}),
         root(),
         &[],
     );
@@ -315,18 +315,18 @@ fn default_sources_classify_the_issue_list() {
     }
     assert!(c(
         "Read",
-        json!({"file_path": "/work/project/node_modules/x/index.js"})
+        json!({"file_path": "/home/dev/project/node_modules/x/index.js"})
     )
     .is_some());
-    assert!(c("Read", json!({"file_path": "/work/project/vendor/lib.go"})).is_some());
+    assert!(c("Read", json!({"file_path": "/home/dev/project/vendor/lib.go"})).is_some());
     assert!(c("Read", json!({"file_path": "/etc/hosts"})).is_some());
     assert!(c(
         "Read",
-        json!({"file_path": "/work/project/src/../../other/x"})
+        json!({"file_path": "/home/dev/project/src/../../other/x"})
     )
     .is_some());
     assert_eq!(
-        c("Read", json!({"file_path": "/work/project/src/lib.rs"})),
+        c("Read", json!({"file_path": "/home/dev/project/src/lib.rs"})),
         None
     );
     assert_eq!(c("Read", json!({"file_path": "src/lib.rs"})), None);
