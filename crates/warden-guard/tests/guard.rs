@@ -318,7 +318,11 @@ fn default_sources_classify_the_issue_list() {
         json!({"file_path": "/home/dev/project/node_modules/x/index.js"})
     )
     .is_some());
-    assert!(c("Read", json!({"file_path": "/home/dev/project/vendor/lib.go"})).is_some());
+    assert!(c(
+        "Read",
+        json!({"file_path": "/home/dev/project/vendor/lib.go"})
+    )
+    .is_some());
     assert!(c("Read", json!({"file_path": "/etc/hosts"})).is_some());
     assert!(c(
         "Read",
