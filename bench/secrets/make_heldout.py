@@ -22,21 +22,19 @@ file, so that the frozen corpus can be checked later (`cd OUT && sha256sum -c --
 Debian's archive moves (security updates), so a later run can pick other versions: the
 lists, not the script, define the corpus a result was measured on.
 """
-import hashlib
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
+from debian_corpus import MAX_FILE, MIB, copy_tree, fetch, order, search, unpack, version, \
+    write_lists
+
 out = Path(sys.argv[1])
 total = int(sys.argv[2]) if len(sys.argv) > 2 else 180
 salt = sys.argv[3] if len(sys.argv) > 3 else "warden-heldout-2026-12-02"
-MIB = 1 << 20
 PER_PACKAGE = 3 * MIB
-MAX_FILE = 2 * MIB
 
 DEBIAN = [
     # (label, package name pattern, extensions, share)
@@ -46,38 +44,8 @@ DEBIAN = [
 ]
 
 
-def order(names):
-    return sorted(names, key=lambda n: hashlib.sha256(f"{salt}\0{n}".encode()).hexdigest())
-
-
 def candidates(pattern):
-    res = subprocess.run(["apt-cache", "search", "--names-only", pattern],
-                         capture_output=True, text=True, check=True)
-    return order({line.split(" - ", 1)[0].strip() for line in res.stdout.splitlines() if line})
-
-
-def version(deb):
-    res = subprocess.run(["dpkg-deb", "-f", str(deb), "Package", "Version"],
-                         capture_output=True, text=True, check=True)
-    return " ".join(res.stdout.split())
-
-
-def copy_tree(root, dest, exts, room):
-    used = 0
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            p = Path(dirpath) / name
-            if p.suffix not in exts or p.is_symlink() or not p.is_file():
-                continue
-            size = p.stat().st_size
-            if size == 0 or size > MAX_FILE or used + size > room:
-                continue
-            d = dest / p.relative_to(root)
-            d.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(p, d)
-            used += size
-    return used
+    return order(salt, search(pattern))
 
 
 if out.exists():
@@ -93,21 +61,14 @@ with tempfile.TemporaryDirectory(dir="/tmp", prefix="heldout-stage-") as stage:
         for name in candidates(pattern):
             if used >= budget * 0.99:
                 break
-            work = stage / name
-            work.mkdir()
-            got = subprocess.run(["apt-get", "download", "-q", name], cwd=work,
-                                 capture_output=True, text=True)
-            debs = list(work.glob("*.deb"))
-            if got.returncode != 0 or not debs:
-                shutil.rmtree(work)
+            deb = fetch(stage, name)
+            if deb is None:
                 continue
-            tree = work / "x"
-            subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(tree)], check=True)
-            n = copy_tree(tree, out / label / name, exts, min(PER_PACKAGE, budget - used))
+            n = copy_tree(unpack(deb), out / label / name, exts, min(PER_PACKAGE, budget - used))
             if n:
-                packages.append(f"{label} {version(debs[0])} {n}")
+                packages.append(f"{label} {version(deb)} {n}")
                 used += n
-            shutil.rmtree(work)
+            shutil.rmtree(deb.parent)
         print(f"{label}: {used / MIB:.1f} MiB", flush=True)
         grand += used
 
@@ -120,7 +81,7 @@ with tempfile.TemporaryDirectory(dir="/tmp", prefix="heldout-stage-") as stage:
         with zipfile.ZipFile(src) as z:
             members = {i.filename: i for i in z.infolist()
                        if i.filename.endswith(".java") and 0 < i.file_size <= MAX_FILE}
-            for m in order(members):
+            for m in order(salt, members):
                 info = members[m]
                 if used + info.file_size > budget:
                     continue
@@ -132,9 +93,4 @@ with tempfile.TemporaryDirectory(dir="/tmp", prefix="heldout-stage-") as stage:
     print(f"java: {used / MIB:.1f} MiB", flush=True)
     grand += used
 
-out.with_name(out.name + ".packages.txt").write_text("\n".join(packages) + "\n")
-files = sorted(p for p in out.rglob("*") if p.is_file())
-with open(out.with_name(out.name + ".sha256"), "w") as f:
-    for p in files:
-        f.write(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(out)}\n")
-print(f"total: {grand / MIB:.1f} MiB in {len(files)} files, {len(packages)} sources, in {out}")
+write_lists(out, packages, grand)

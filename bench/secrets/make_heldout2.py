@@ -22,20 +22,19 @@ The rule, written down before any file of it was looked at:
 OUT.packages.txt lists every package and version used; OUT.sha256 a checksum of every file
 (`cd OUT && sha256sum -c --quiet ../OUT.sha256`), both beside OUT, not in it.
 """
-import hashlib
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from debian_corpus import MIB, copy_tree, fetch, installed, order, search, unpack, version, \
+    write_lists
+
 out = Path(sys.argv[1])
 total = int(sys.argv[2]) if len(sys.argv) > 2 else 150
 salt = sys.argv[3] if len(sys.argv) > 3 else "warden-heldout2-2026-12-02"
-MIB = 1 << 20
 PER_PACKAGE = 3 * MIB
-MAX_FILE = 2 * MIB
 CONF = {".json", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".md", ".rst", ".sh"}
 
 DEBIAN = [
@@ -46,16 +45,6 @@ DEBIAN = [
     ("elisp", r"^elpa-", {".el", ".org"} | CONF, 0.10),
     ("lua", r"^lua-", {".lua", ".rockspec"} | CONF, 0.10),
 ]
-
-
-def order(names):
-    return sorted(names, key=lambda n: hashlib.sha256(f"{salt}\0{n}".encode()).hexdigest())
-
-
-def installed():
-    res = subprocess.run(["dpkg-query", "-W", "-f", "${Package}\n"],
-                         capture_output=True, text=True, check=True)
-    return set(res.stdout.split())
 
 
 def npm_modules():
@@ -74,36 +63,9 @@ def npm_modules():
 
 
 def candidates(pattern, skip, node_skip):
-    res = subprocess.run(["apt-cache", "search", "--names-only", pattern],
-                         capture_output=True, text=True, check=True)
-    names = {line.split(" - ", 1)[0].strip() for line in res.stdout.splitlines() if line}
-    names = {n for n in names if n not in skip and not (
+    names = {n for n in search(pattern) if n not in skip and not (
         n.startswith("node-") and n[len("node-"):] in node_skip)}
-    return order(names)
-
-
-def version(deb):
-    res = subprocess.run(["dpkg-deb", "-f", str(deb), "Package", "Version"],
-                         capture_output=True, text=True, check=True)
-    return " ".join(res.stdout.split())
-
-
-def copy_tree(root, dest, exts, room):
-    used = 0
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            p = Path(dirpath) / name
-            if p.suffix not in exts or p.is_symlink() or not p.is_file():
-                continue
-            size = p.stat().st_size
-            if size == 0 or size > MAX_FILE or used + size > room:
-                continue
-            d = dest / p.relative_to(root)
-            d.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(p, d)
-            used += size
-    return used
+    return order(salt, names)
 
 
 if out.exists():
@@ -121,27 +83,15 @@ with tempfile.TemporaryDirectory(dir="/tmp", prefix="heldout2-stage-") as stage:
         for name in candidates(pattern, skip, node_skip):
             if used >= budget * 0.99:
                 break
-            work = stage / name
-            work.mkdir()
-            got = subprocess.run(["apt-get", "download", "-q", name], cwd=work,
-                                 capture_output=True, text=True)
-            debs = list(work.glob("*.deb"))
-            if got.returncode != 0 or not debs:
-                shutil.rmtree(work)
+            deb = fetch(stage, name)
+            if deb is None:
                 continue
-            tree = work / "x"
-            subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(tree)], check=True)
-            n = copy_tree(tree, out / label / name, exts, min(PER_PACKAGE, budget - used))
+            n = copy_tree(unpack(deb), out / label / name, exts, min(PER_PACKAGE, budget - used))
             if n:
-                packages.append(f"{label} {version(debs[0])} {n}")
+                packages.append(f"{label} {version(deb)} {n}")
                 used += n
-            shutil.rmtree(work)
+            shutil.rmtree(deb.parent)
         print(f"{label}: {used / MIB:.1f} MiB", flush=True)
         grand += used
 
-out.with_name(out.name + ".packages.txt").write_text("\n".join(packages) + "\n")
-files = sorted(p for p in out.rglob("*") if p.is_file())
-with open(out.with_name(out.name + ".sha256"), "w") as f:
-    for p in files:
-        f.write(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(out)}\n")
-print(f"total: {grand / MIB:.1f} MiB in {len(files)} files, {len(packages)} sources, in {out}")
+write_lists(out, packages, grand)

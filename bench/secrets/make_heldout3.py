@@ -28,20 +28,18 @@ The rule, written down before any file of it was looked at:
 OUT.packages.txt lists every package and version used; OUT.sha256 a checksum of every file
 (`cd OUT && sha256sum -c --quiet ../OUT.sha256`), both beside OUT, not in it.
 """
-import hashlib
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from debian_corpus import MIB, copy_tree, fetch, installed, order, search, unpack, version, \
+    write_lists
+
 out = Path(sys.argv[1])
 total = int(sys.argv[2]) if len(sys.argv) > 2 else 120
 salt = sys.argv[3] if len(sys.argv) > 3 else "warden-heldout3-2026-12-02"
-MIB = 1 << 20
-MAX_FILE = 2 * MIB
 BATCH = 8
 CONF = {".json", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".md", ".rst", ".sh", ".conf"}
 ANSIBLE = ["ansible", "ansible-core", "ansible-lint", "ansible-mitogen"]
@@ -53,16 +51,6 @@ SOURCES = [
     ("puppet", r"^puppet-module-", {".pp", ".erb", ".epp", ".rb"} | CONF, 0.15, 3 * MIB),
     ("perl", r"^lib.*-perl$", {".pm", ".pl", ".t", ".pod"} | CONF, 0.15, 3 * MIB),
 ]
-
-
-def order(names):
-    return sorted(names, key=lambda n: hashlib.sha256(f"{salt}\0{n}".encode()).hexdigest())
-
-
-def installed():
-    res = subprocess.run(["dpkg-query", "-W", "-f", "${Package}\n"],
-                         capture_output=True, text=True, check=True)
-    return set(res.stdout.split())
 
 
 def norm(crate):
@@ -82,28 +70,7 @@ def registry_crates():
 def candidates(pattern, skip):
     if isinstance(pattern, list):
         return [n for n in pattern if n not in skip]
-    res = subprocess.run(["apt-cache", "search", "--names-only", pattern],
-                         capture_output=True, text=True, check=True)
-    names = {line.split(" - ", 1)[0].strip() for line in res.stdout.splitlines() if line}
-    return order(n for n in names if n not in skip and "+" not in n)
-
-
-def version(deb):
-    res = subprocess.run(["dpkg-deb", "-f", str(deb), "Package", "Version"],
-                         capture_output=True, text=True, check=True)
-    return " ".join(res.stdout.split())
-
-
-def fetch(stage, name):
-    work = stage / name
-    work.mkdir()
-    got = subprocess.run(["apt-get", "download", "-q", name], cwd=work,
-                         capture_output=True, text=True)
-    debs = list(work.glob("*.deb"))
-    if got.returncode != 0 or not debs:
-        shutil.rmtree(work)
-        return None
-    return debs[0]
+    return order(salt, (n for n in search(pattern) if n not in skip and "+" not in n))
 
 
 def in_registry(tree, crates):
@@ -115,24 +82,6 @@ def in_registry(tree, crates):
         if norm(name) in crates:
             return True
     return False
-
-
-def copy_tree(root, dest, exts, room):
-    used = 0
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            p = Path(dirpath) / name
-            if p.suffix not in exts or p.is_symlink() or not p.is_file():
-                continue
-            size = p.stat().st_size
-            if size == 0 or size > MAX_FILE or used + size > room:
-                continue
-            d = dest / p.relative_to(root)
-            d.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(p, d)
-            used += size
-    return used
 
 
 if out.exists():
@@ -158,8 +107,7 @@ with tempfile.TemporaryDirectory(dir="/tmp", prefix="heldout3-stage-") as stage,
                 if deb is None:
                     continue
                 if used < budget * 0.99:
-                    tree = deb.parent / "x"
-                    subprocess.run(["dpkg-deb", "-x", str(deb), str(tree)], check=True)
+                    tree = unpack(deb)
                     if not (label == "rust" and in_registry(tree, crates)):
                         n = copy_tree(tree, out / label / name, exts, min(cap, budget - used))
                         if n:
@@ -169,9 +117,4 @@ with tempfile.TemporaryDirectory(dir="/tmp", prefix="heldout3-stage-") as stage,
         print(f"{label}: {used / MIB:.1f} MiB", flush=True)
         grand += used
 
-out.with_name(out.name + ".packages.txt").write_text("\n".join(packages) + "\n")
-files = sorted(p for p in out.rglob("*") if p.is_file())
-with open(out.with_name(out.name + ".sha256"), "w") as f:
-    for p in files:
-        f.write(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(out)}\n")
-print(f"total: {grand / MIB:.1f} MiB in {len(files)} files, {len(packages)} sources, in {out}")
+write_lists(out, packages, grand)

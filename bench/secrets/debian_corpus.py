@@ -1,0 +1,94 @@
+"""What the held-out corpus scripts (make_heldout*.py) share: choosing Debian packages in a
+fixed pseudo-random order, fetching and unpacking them without installing anything, copying
+their text files within a budget, and writing the lists that define a frozen corpus.
+
+Each script keeps its own rule of what to take (which packages, which extensions, which
+shares); only the mechanics live here, so that the three corpora are built the same way.
+"""
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+MIB = 1 << 20
+MAX_FILE = 2 * MIB
+
+
+def order(salt, names):
+    """`names` in a fixed pseudo-random order (sha256 of the salt and the name), so that a
+    sample does not depend on alphabetical accidents."""
+    return sorted(names, key=lambda n: hashlib.sha256(f"{salt}\0{n}".encode()).hexdigest())
+
+
+def search(pattern):
+    """The package names `apt-cache search --names-only PATTERN` lists."""
+    res = subprocess.run(["apt-cache", "search", "--names-only", pattern],
+                         capture_output=True, text=True, check=True)
+    return {line.split(" - ", 1)[0].strip() for line in res.stdout.splitlines() if line}
+
+
+def installed():
+    """The packages installed on this machine (their files may have fed an earlier corpus)."""
+    res = subprocess.run(["dpkg-query", "-W", "-f", "${Package}\n"],
+                         capture_output=True, text=True, check=True)
+    return set(res.stdout.split())
+
+
+def version(deb):
+    """`PACKAGE VERSION` of a .deb file."""
+    res = subprocess.run(["dpkg-deb", "-f", str(deb), "Package", "Version"],
+                         capture_output=True, text=True, check=True)
+    return " ".join(res.stdout.split())
+
+
+def fetch(stage, name):
+    """Downloads package `name` into its own folder under `stage`; the .deb, or None."""
+    work = stage / name
+    work.mkdir()
+    got = subprocess.run(["apt-get", "download", "-q", name], cwd=work,
+                         capture_output=True, text=True)
+    debs = list(work.glob("*.deb"))
+    if got.returncode != 0 or not debs:
+        shutil.rmtree(work)
+        return None
+    return debs[0]
+
+
+def unpack(deb):
+    """Unpacks `deb` beside itself (`dpkg-deb -x`, nothing installed); the tree."""
+    tree = deb.parent / "x"
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(tree)], check=True)
+    return tree
+
+
+def copy_tree(root, dest, exts, room):
+    """Copies the regular files under `root` whose suffix is in `exts` to `dest`, in sorted
+    order, skipping empty files and files over MAX_FILE, until `room` bytes; the bytes
+    copied."""
+    used = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            p = Path(dirpath) / name
+            if p.suffix not in exts or p.is_symlink() or not p.is_file():
+                continue
+            size = p.stat().st_size
+            if size == 0 or size > MAX_FILE or used + size > room:
+                continue
+            d = dest / p.relative_to(root)
+            d.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(p, d)
+            used += size
+    return used
+
+
+def write_lists(out, packages, grand):
+    """Writes OUT.packages.txt and OUT.sha256 beside OUT (not in it, so no scanner reads
+    them) and prints the total."""
+    out.with_name(out.name + ".packages.txt").write_text("\n".join(packages) + "\n")
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    with open(out.with_name(out.name + ".sha256"), "w") as f:
+        for p in files:
+            f.write(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(out)}\n")
+    print(f"total: {grand / MIB:.1f} MiB in {len(files)} files, {len(packages)} sources, in {out}")
