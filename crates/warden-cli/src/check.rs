@@ -15,7 +15,8 @@ pub struct CheckArgs {
     /// Raw tool_input JSON for the tool, instead of the text in parentheses.
     #[arg(long)]
     pub input: Option<String>,
-    /// Decide with this policy file only, instead of the project's layers.
+    /// Decide with this policy file only, instead of the project's layers (default:
+    /// $WARDEN_POLICY when set, as the hook does).
     #[arg(long)]
     pub policy: Option<PathBuf>,
     /// Working directory the action comes from (default: the current one).
@@ -73,7 +74,8 @@ pub fn run(args: &CheckArgs, out: &mut dyn std::io::Write) -> Result<i32> {
         None => crate::project::current_dir()?,
     };
     let root = crate::project::project_root(&cwd);
-    let policy = crate::project::load_policy(&root, args.policy.as_deref())?;
+    let explicit = args.policy.clone().or_else(crate::hook::explicit_policy);
+    let policy = crate::project::load_policy(&root, explicit.as_deref())?;
     let mut verdict = policy.evaluate(
         &action,
         &EvalContext {

@@ -226,7 +226,9 @@ fn record_failure(ctx: &HookContext, message: &str) {
     let _ = warden_audit::AuditStore::append(&store, ev);
 }
 
-fn explicit_policy() -> Option<PathBuf> {
+/// The one policy file `$WARDEN_POLICY` names, which replaces the project's layers; `warden
+/// check` reads it too, so that it explains the decision the hook makes.
+pub(crate) fn explicit_policy() -> Option<PathBuf> {
     std::env::var_os("WARDEN_POLICY")
         .filter(|p| !p.is_empty())
         .map(PathBuf::from)

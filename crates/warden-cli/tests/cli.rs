@@ -423,3 +423,37 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
         .windows(needle.len())
         .any(|w| w == needle.as_bytes())
 }
+
+/// `warden check` explains the hook's decision, so it decides with the file `$WARDEN_POLICY`
+/// names, as the hook does, unless `--policy` names another.
+#[test]
+fn check_decides_with_the_policy_file_the_hook_would_use() {
+    let dir = repo();
+    assert!(warden(dir.path(), &["init"]).status.success());
+    let only = dir.path().join("only.toml");
+    std::fs::write(&only, "[permissions]\ndeny = [\"Read(./src/**)\"]\n").unwrap();
+    let decide = |env_policy: Option<&Path>, args: &[&str]| {
+        let mut cmd = Command::new(WARDEN);
+        cmd.args(["check", "--json", "Read(src/lib.rs)"])
+            .args(args)
+            .current_dir(dir.path())
+            .env("HOME", dir.path().join("home"))
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("WARDEN_POLICY");
+        if let Some(p) = env_policy {
+            cmd.env("WARDEN_POLICY", p);
+        }
+        let out = cmd.output().unwrap();
+        json(&out)["decision"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(decide(None, &[]), "allow");
+    assert_eq!(decide(Some(&only), &[]), "deny");
+    let starter = dir.path().join("warden.toml");
+    assert_eq!(
+        decide(Some(&only), &["--policy", starter.to_str().unwrap()]),
+        "allow"
+    );
+}
