@@ -83,6 +83,27 @@ def copy_tree(root, dest, exts, room):
     return used
 
 
+def fill(stage, dest, label, names, exts, budget, per_package, packages):
+    """Takes packages from `names` in order, each fetched into `stage` and unpacked, copying at
+    most `per_package` bytes of each into `dest/label/NAME`, until `budget` bytes (99 %) are
+    used; appends `LABEL PACKAGE VERSION BYTES` to `packages` for each one that gave files.
+    Returns the bytes copied."""
+    used = 0
+    for name in names:
+        if used >= budget * 0.99:
+            break
+        deb = fetch(stage, name)
+        if deb is None:
+            continue
+        n = copy_tree(unpack(deb), dest / label / name, exts, min(per_package, budget - used))
+        if n:
+            packages.append(f"{label} {version(deb)} {n}")
+            used += n
+        shutil.rmtree(deb.parent)
+    print(f"{label}: {used / MIB:.1f} MiB", flush=True)
+    return used
+
+
 def write_lists(out, packages, grand):
     """Writes OUT.packages.txt and OUT.sha256 beside OUT (not in it, so no scanner reads
     them) and prints the total."""

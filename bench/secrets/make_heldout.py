@@ -28,8 +28,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from debian_corpus import MAX_FILE, MIB, copy_tree, fetch, order, search, unpack, version, \
-    write_lists
+from debian_corpus import MAX_FILE, MIB, fill, order, search, write_lists
 
 out = Path(sys.argv[1])
 total = int(sys.argv[2]) if len(sys.argv) > 2 else 180
@@ -56,21 +55,8 @@ grand = 0
 with tempfile.TemporaryDirectory(dir="/tmp", prefix="heldout-stage-") as stage:
     stage = Path(stage)
     for label, pattern, exts, share in DEBIAN:
-        budget = int(total * share * MIB)
-        used = 0
-        for name in candidates(pattern):
-            if used >= budget * 0.99:
-                break
-            deb = fetch(stage, name)
-            if deb is None:
-                continue
-            n = copy_tree(unpack(deb), out / label / name, exts, min(PER_PACKAGE, budget - used))
-            if n:
-                packages.append(f"{label} {version(deb)} {n}")
-                used += n
-            shutil.rmtree(deb.parent)
-        print(f"{label}: {used / MIB:.1f} MiB", flush=True)
-        grand += used
+        grand += fill(stage, out, label, candidates(pattern), exts, int(total * share * MIB),
+                      PER_PACKAGE, packages)
 
     # Java: the JDK's own sources.
     budget = (total * MIB) - grand

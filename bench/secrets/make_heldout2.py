@@ -28,8 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from debian_corpus import MIB, copy_tree, fetch, installed, order, search, unpack, version, \
-    write_lists
+from debian_corpus import MIB, fill, installed, order, search, write_lists
 
 out = Path(sys.argv[1])
 total = int(sys.argv[2]) if len(sys.argv) > 2 else 150
@@ -78,20 +77,7 @@ grand = 0
 with tempfile.TemporaryDirectory(dir="/tmp", prefix="heldout2-stage-") as stage:
     stage = Path(stage)
     for label, pattern, exts, share in DEBIAN:
-        budget = int(total * share * MIB)
-        used = 0
-        for name in candidates(pattern, skip, node_skip):
-            if used >= budget * 0.99:
-                break
-            deb = fetch(stage, name)
-            if deb is None:
-                continue
-            n = copy_tree(unpack(deb), out / label / name, exts, min(PER_PACKAGE, budget - used))
-            if n:
-                packages.append(f"{label} {version(deb)} {n}")
-                used += n
-            shutil.rmtree(deb.parent)
-        print(f"{label}: {used / MIB:.1f} MiB", flush=True)
-        grand += used
+        grand += fill(stage, out, label, candidates(pattern, skip, node_skip), exts, int(total * share * MIB),
+                      PER_PACKAGE, packages)
 
 write_lists(out, packages, grand)
