@@ -126,38 +126,39 @@ fn check_tainted_shows_the_narrowed_decision() {
         .contains("tainted"));
 }
 
-#[test]
-fn broken_policy_is_reported_with_line_and_caret() {
+/// Writes `policy` as the project's warden.toml; `policy lint` must exit 1 and `check ACTION`
+/// must exit 2 (an error, never a decision). Returns what lint printed.
+fn refused_by_lint_and_check(policy: &str, action: &str) -> String {
     let dir = repo();
-    std::fs::write(
-        dir.path().join("warden.toml"),
-        "[permissions]\ndeny = [\"Bash(rm -rf*)\",\n  \"Bash(\",\n]\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("warden.toml"), policy).unwrap();
     let lint = warden(dir.path(), &["policy", "lint"]);
-    assert_eq!(lint.status.code(), Some(1));
-    let text = String::from_utf8_lossy(&lint.stdout);
-    assert!(text.contains("warden.toml:3"), "{text}");
-    assert!(text.contains('^'), "{text}");
-    let check = warden(dir.path(), &["check", "Bash(ls)"]);
+    let text = String::from_utf8_lossy(&lint.stdout).into_owned();
+    assert_eq!(lint.status.code(), Some(1), "{text}");
+    let check = warden(dir.path(), &["check", action]);
     assert_eq!(
         check.status.code(),
         Some(2),
-        "a broken policy is an error, never a decision"
+        "a policy that fails to load is an error, never a decision"
     );
+    text
+}
+
+#[test]
+fn broken_policy_is_reported_with_line_and_caret() {
+    let text = refused_by_lint_and_check(
+        "[permissions]\ndeny = [\"Bash(rm -rf*)\",\n  \"Bash(\",\n]\n",
+        "Bash(ls)",
+    );
+    assert!(text.contains("warden.toml:3"), "{text}");
+    assert!(text.contains('^'), "{text}");
 }
 
 #[test]
 fn a_malformed_glob_fails_lint_as_it_fails_loading() {
-    let dir = repo();
-    std::fs::write(
-        dir.path().join("warden.toml"),
+    let text = refused_by_lint_and_check(
         "[permissions]\nallow = [\n  \"Read(./src/**)\",\n  \"Read(./src/[x/**)\",\n]\n",
-    )
-    .unwrap();
-    let lint = warden(dir.path(), &["policy", "lint"]);
-    let text = String::from_utf8_lossy(&lint.stdout);
-    assert_eq!(lint.status.code(), Some(1), "{text}");
+        "Read(src/lib.rs)",
+    );
     assert!(text.contains("error: rule \"Read(./src/[x/**)\""), "{text}");
     assert!(text.contains("warden.toml:4:"), "{text}");
     // The caret points at the specifier, under `./src/[x/**`.
@@ -166,12 +167,6 @@ fn a_malformed_glob_fails_lint_as_it_fails_loading() {
         "{text}"
     );
     assert!(!text.contains("ok:"), "{text}");
-    let check = warden(dir.path(), &["check", "Read(src/lib.rs)"]);
-    assert_eq!(
-        check.status.code(),
-        Some(2),
-        "the same policy fails to load: an error, never a decision"
-    );
 }
 
 #[test]
