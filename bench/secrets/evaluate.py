@@ -41,10 +41,12 @@ def rel(path, base):
         return str(path)
 
 
-def run_warden(target):
+def run_warden(target, confidence="medium"):
+    """warden as shipped lists findings of medium confidence and up; `--confidence low`
+    lists everything, which is what the hook acts on."""
     exe = tool("WARDEN_SCAN", "warden-scan")
-    out = subprocess.run([exe, str(target), "--json", "--no-ignore", "--no-progress"],
-                         capture_output=True, text=True)
+    out = subprocess.run([exe, str(target), "--json", "--no-ignore", "--no-progress",
+                          "--confidence", confidence], capture_output=True, text=True)
     data = json.loads(out.stdout)
     return [(rel(f["file"], target), f["line"], f["end_line"], f["rule_id"]) for f in data["findings"]]
 
@@ -81,9 +83,11 @@ def run_detect_secrets(target):
             for path, results in data["results"].items() for r in results]
 
 
-TOOLS = {"warden": run_warden, "gitleaks": run_gitleaks, "kingfisher": run_kingfisher,
+TOOLS = {"warden": run_warden, "warden --confidence low": lambda t: run_warden(t, "low"),
+         "gitleaks": run_gitleaks, "kingfisher": run_kingfisher,
          "detect-secrets": run_detect_secrets}
-ENV = {"warden": ("WARDEN_SCAN", "warden-scan"), "gitleaks": ("GITLEAKS", "gitleaks"),
+ENV = {"warden": ("WARDEN_SCAN", "warden-scan"),
+       "warden --confidence low": ("WARDEN_SCAN", "warden-scan"), "gitleaks": ("GITLEAKS", "gitleaks"),
        "kingfisher": ("KINGFISHER", "kingfisher"), "detect-secrets": ("DETECT_SECRETS", "detect-secrets")}
 
 results = {}

@@ -68,12 +68,27 @@ struct Rule {
     generic: bool,
     #[serde(default = "yes")]
     line_local: bool,
+    /// `high`, `medium`, `low` or `by-value` (see src/confidence.rs).
+    #[serde(default)]
+    confidence: Option<String>,
     #[serde(default)]
     #[allow(dead_code)]
     positive: Vec<String>,
     #[serde(default)]
     #[allow(dead_code)]
     negative: Vec<String>,
+}
+
+/// The Rust expression of a rule's `confidence`; a misspelt value fails the build.
+fn confidence_expr(value: Option<&str>) -> &'static str {
+    match value {
+        None => "None",
+        Some("high") => "Some(crate::confidence::RuleConfidence::High)",
+        Some("medium") => "Some(crate::confidence::RuleConfidence::Medium)",
+        Some("low") => "Some(crate::confidence::RuleConfidence::Low)",
+        Some("by-value") => "Some(crate::confidence::RuleConfidence::ByValue)",
+        Some(other) => panic!("rules.toml: unknown confidence {other:?}"),
+    }
 }
 
 fn yes() -> bool {
@@ -654,7 +669,7 @@ fn main() {
             o,
             "    StaticRule {{ id: {:?}, description: {:?}, regex: {:?}, gate: {:?}, \
              gate_dfa: {:?}, anchored_gate_dfa: {:?}, finding_gate_dfa: {:?}, starts_at_keyword: {}, relaxed_regex: {:?}, relaxed_groups: &{:?}, secret_group: {:?}, entropy: {:?}, keywords: &{:?}, path: {:?}, \
-             generic: {}, line_local: {} }},",
+             generic: {}, line_local: {}, confidence: {} }},",
             r.id,
             r.description,
             r.regex,
@@ -670,7 +685,8 @@ fn main() {
             r.keywords,
             r.path,
             r.generic,
-            r.line_local
+            r.line_local,
+            confidence_expr(r.confidence.as_deref())
         )
         .unwrap();
     }

@@ -452,3 +452,88 @@ fn check_decides_with_the_policy_file_the_hook_would_use() {
         "allow"
     );
 }
+
+/// `warden scan` lists findings of medium confidence and up by default; the rest are counted
+/// and listed with `--confidence low`. The exit status follows what is listed.
+#[test]
+fn scan_lists_by_confidence() {
+    let dir = repo();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(
+        src.join("settings.py"),
+        "GITHUB_TOKEN = \"ghp_4kT9zQ2mW8rL1xV7bN3cF6hJ0pS5dG2aY8eU\"\n\
+         api_token = \"k8Xq2pLm9Zr4Tw7YbN3c\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("db.py"),
+        "DB_URL = \"mysql://nova:nova@localhost/nova\"\n",
+    )
+    .unwrap();
+
+    let out = warden(dir.path(), &["scan", "src", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json(&out);
+    let listed: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap(),
+                f["confidence"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [("github-pat", "high"), ("generic-token", "medium")]
+    );
+    assert_eq!(report["min_confidence"], "medium");
+    assert_eq!(report["below_min_confidence"], 1);
+
+    let all = json(&warden(
+        dir.path(),
+        &["scan", "src", "--json", "--confidence", "low"],
+    ));
+    assert_eq!(all["findings"].as_array().unwrap().len(), 3);
+    assert_eq!(all["below_min_confidence"], 0);
+
+    let high = warden(dir.path(), &["scan", "src", "--confidence", "high"]);
+    let text = String::from_utf8_lossy(&high.stdout);
+    assert_eq!(high.status.code(), Some(1));
+    assert!(text.contains("github-pat"), "{text}");
+    assert!(!text.contains("generic-token"), "{text}");
+    assert!(
+        text.contains("2 more below high confidence not listed (--confidence medium lists them)"),
+        "{text}"
+    );
+
+    // Only a low-confidence finding: nothing listed, exit 0, and the summary says why.
+    let db_only = warden(dir.path(), &["scan", "src/db.py"]);
+    let text = String::from_utf8_lossy(&db_only.stdout);
+    assert_eq!(db_only.status.code(), Some(0), "{text}");
+    assert!(text.contains("no secrets found"), "{text}");
+    assert!(
+        text.contains("1 more below medium confidence not listed (--confidence low lists them)"),
+        "{text}"
+    );
+
+    // SARIF: the level says the confidence.
+    let sarif = json(&warden(
+        dir.path(),
+        &["scan", "src", "--format", "sarif", "--confidence", "low"],
+    ));
+    let levels: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["level"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["note", "error", "warning"]);
+
+    let bad = warden(dir.path(), &["scan", "src", "--confidence", "sure"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("possible values"));
+}

@@ -8,6 +8,7 @@ use regex_automata::dfa::dense;
 use regex_automata::util::wire::AlignAs;
 use serde::Deserialize;
 
+use crate::confidence::RuleConfidence;
 use crate::rule::RuleSpec;
 use crate::SecretsError;
 
@@ -42,6 +43,8 @@ pub struct BuiltinRule {
     /// `false` for rules whose matches span lines (PEM blocks); see [`RuleSpec::line_local`].
     #[serde(default = "yes")]
     pub line_local: bool,
+    #[serde(default)]
+    pub confidence: Option<RuleConfidence>,
     /// Texts in which this rule must report a finding.
     #[serde(default)]
     pub positive: Vec<String>,
@@ -62,6 +65,7 @@ impl BuiltinRule {
             path: self.path.clone(),
             generic: self.generic,
             line_local: self.line_local,
+            confidence: self.confidence,
             allowlists: Vec::new(),
         }
     }
@@ -120,6 +124,7 @@ pub(crate) struct StaticRule {
     pub path: Option<&'static str>,
     pub generic: bool,
     pub line_local: bool,
+    pub confidence: Option<RuleConfidence>,
 }
 
 impl StaticRule {
@@ -134,6 +139,7 @@ impl StaticRule {
             path: self.path.map(str::to_string),
             generic: self.generic,
             line_local: self.line_local,
+            confidence: self.confidence,
             allowlists: Vec::new(),
         }
     }

@@ -4,6 +4,9 @@
 //! The binary owns the process (argument parsing entry point, printing errors, exiting);
 //! this module does the work and writes the report to the writer it is given.
 //!
+//! Findings below `--confidence` (default `medium`: see [`crate::Confidence`]) are counted
+//! but not listed; `--confidence low` lists every finding, which is what the hook acts on.
+//!
 //! Exit status returned by [`run`]: `0` nothing found, `1` secrets found, `2` the scan could
 //! not be completed (an unreadable file or directory, a failed `git diff`): a partial scan
 //! is never reported as clean. Errors that stop the scan before it starts are `Err`, which
@@ -18,7 +21,7 @@ use std::sync::Mutex;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use crate::{Finding, ScanConfig, Scanner, SecretsError};
+use crate::{Confidence, Finding, ScanConfig, Scanner, SecretsError};
 
 /// Exit status: nothing found.
 pub const EXIT_CLEAN: i32 = 0;
@@ -43,7 +46,7 @@ pub enum Format {
 }
 
 /// `warden scan [PATH|-]`: find secrets in files, a directory, a git diff or stdin.
-#[derive(Debug, Clone, Args, Default)]
+#[derive(Debug, Clone, Args)]
 pub struct ScanArgs {
     /// File or directory to scan (`.gitignore` respected), or `-` for standard input.
     #[arg(value_name = "PATH|-", default_value = ".")]
@@ -73,6 +76,28 @@ pub struct ScanArgs {
     /// Never draw a progress bar (it is drawn only when stderr is a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+    /// List findings of this confidence and above: `high` (a provider's own format),
+    /// `medium` (also values that read as generated, found by their name), `low` (also
+    /// passwords people choose and made-up values: everything the hook acts on).
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = Confidence::Medium)]
+    pub confidence: Confidence,
+}
+
+impl Default for ScanArgs {
+    fn default() -> Self {
+        ScanArgs {
+            target: PathBuf::from("."),
+            diff: None,
+            format: Format::Human,
+            json: false,
+            threads: 0,
+            no_ignore: false,
+            config: None,
+            max_file_size: 10,
+            no_progress: false,
+            confidence: Confidence::Medium,
+        }
+    }
 }
 
 impl ScanArgs {
@@ -101,7 +126,12 @@ pub struct Located {
 /// What a scan produced.
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
+    /// The findings at or above `min_confidence`.
     pub findings: Vec<Located>,
+    /// The lowest confidence listed (`--confidence`).
+    pub min_confidence: Confidence,
+    /// Findings found but not listed: their confidence is below `min_confidence`.
+    pub below_min_confidence: u64,
     /// Files or directories that could not be read (the scan is incomplete when not empty).
     pub errors: Vec<String>,
     pub files_scanned: u64,
@@ -155,8 +185,20 @@ pub fn run(
     Ok(report.exit_code())
 }
 
-/// Scans what `args` names with `scanner`, without writing anything.
+/// Scans what `args` names with `scanner`, without writing anything; findings below
+/// `args.confidence` are counted, not listed.
 pub fn scan(args: &ScanArgs, scanner: &Scanner) -> Result<Report, SecretsError> {
+    let mut report = scan_all(args, scanner)?;
+    let before = report.findings.len();
+    report
+        .findings
+        .retain(|l| l.finding.confidence >= args.confidence);
+    report.min_confidence = args.confidence;
+    report.below_min_confidence = (before - report.findings.len()) as u64;
+    Ok(report)
+}
+
+fn scan_all(args: &ScanArgs, scanner: &Scanner) -> Result<Report, SecretsError> {
     if let Some(base) = &args.diff {
         return scan_diff(&args.target, base, scanner);
     }
@@ -268,6 +310,7 @@ fn scan_tree(args: &ScanArgs, scanner: &Scanner) -> Result<Report, SecretsError>
         errors,
         files_scanned: files.into_inner(),
         bytes_scanned: bytes.into_inner(),
+        ..Report::default()
     })
 }
 
@@ -512,8 +555,8 @@ pub fn write_report(
                 let f = &l.finding;
                 writeln!(
                     out,
-                    "{}:{}:{}: {red}{}{reset} {} {dim}[{}]{reset}",
-                    l.file, f.line, f.column, f.rule_id, f.description, f.preview
+                    "{}:{}:{}: {red}{}{reset} {} {dim}[{}, {} confidence]{reset}",
+                    l.file, f.line, f.column, f.rule_id, f.description, f.preview, f.confidence
                 )
                 .map_err(w)?;
             }
@@ -535,6 +578,18 @@ pub fn write_report(
                     "{} secret(s) found in {} file(s) ({scanned})",
                     report.findings.len(),
                     files.len()
+                )
+                .map_err(w)?;
+            }
+            if report.below_min_confidence > 0 {
+                let lower = match report.min_confidence {
+                    Confidence::High => "medium",
+                    _ => "low",
+                };
+                writeln!(
+                    out,
+                    "{} more below {} confidence not listed (--confidence {lower} lists them)",
+                    report.below_min_confidence, report.min_confidence
                 )
                 .map_err(w)?;
             }
@@ -596,7 +651,12 @@ pub fn sarif(report: &Report, scanner: &Scanner) -> serde_json::Value {
             json!({
                 "ruleId": f.rule_id,
                 "ruleIndex": index,
-                "level": "error",
+                "level": match f.confidence {
+                    Confidence::High => "error",
+                    Confidence::Medium => "warning",
+                    Confidence::Low => "note",
+                },
+                "properties": {"confidence": f.confidence},
                 "message": {"text": format!("{} found: {}", f.description, f.preview)},
                 "locations": [{
                     "physicalLocation": {

@@ -165,6 +165,7 @@ pub fn parse(text: &str) -> Result<ScanConfig, SecretsError> {
             path: r.path,
             generic: r.id.starts_with("generic"),
             line_local: false,
+            confidence: None,
             allowlists,
             id: r.id,
         });

@@ -58,6 +58,7 @@
 pub mod builtin;
 #[cfg(feature = "cli")]
 pub mod cli;
+mod confidence;
 mod entropy;
 mod error;
 mod filters;
@@ -66,6 +67,7 @@ mod rule;
 mod scanner;
 pub mod secret_files;
 
+pub use confidence::{value_confidence, Confidence, RuleConfidence};
 pub use entropy::shannon as entropy;
 pub use error::SecretsError;
 pub use rule::{AllowlistSpec, Condition, RegexTarget, RuleSpec};

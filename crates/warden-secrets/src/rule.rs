@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::builtin::generated::{RULES, RULE_COUNT};
 use crate::builtin::StaticRule;
+use crate::confidence::RuleConfidence;
 use crate::SecretsError;
 
 /// Upper bound on the compiled size of one rule regex. The default of the `regex` crate
@@ -57,6 +58,10 @@ pub struct RuleSpec {
     /// text); the built-in rules turn it on except for multi-line formats (PEM keys).
     #[serde(default)]
     pub line_local: bool,
+    /// How sure the rule's findings are (see [`crate::Confidence`]). Unset: rated by the
+    /// value for a generic rule, `high` for any other.
+    #[serde(default)]
+    pub confidence: Option<RuleConfidence>,
     /// Exceptions for this rule.
     #[serde(default)]
     pub allowlists: Vec<AllowlistSpec>,
@@ -457,6 +462,20 @@ impl Rule {
             Source::Builtin(r, _) => r.generic,
             Source::User(s, _) => s.generic,
         }
+    }
+
+    /// How the rule rates its findings: as written, else by the value for a generic rule
+    /// and `high` for any other.
+    pub fn confidence(&self) -> RuleConfidence {
+        let (set, generic) = match &self.source {
+            Source::Builtin(r, _) => (r.confidence, r.generic),
+            Source::User(s, _) => (s.confidence, s.generic),
+        };
+        set.unwrap_or(if generic {
+            RuleConfidence::ByValue
+        } else {
+            RuleConfidence::High
+        })
     }
 
     pub fn line_local(&self) -> bool {

@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
 
+use crate::confidence::{value_confidence, Confidence, RuleConfidence};
 use crate::entropy::shannon;
 use crate::filters::{
     basic_password_is_word, documentation_url_example, is_password_hash, is_placeholder,
@@ -41,6 +42,8 @@ pub struct Finding {
     pub preview: String,
     /// Shannon entropy of the secret, in bits per byte.
     pub entropy: Option<f32>,
+    /// How sure the finding is (see [`Confidence`]).
+    pub confidence: Confidence,
 }
 
 impl std::fmt::Display for Finding {
@@ -274,6 +277,7 @@ impl Scanner {
             path: None,
             generic: false,
             line_local: false,
+            confidence: None,
             allowlists: Vec::new(),
         };
         let rules = Rule::new(spec).map(|r| vec![r]).unwrap_or_default();
@@ -701,6 +705,12 @@ impl Scanner {
                     let head: String = text[r.range.clone()].chars().take(4).collect();
                     format!("{head}***")
                 };
+                let confidence = match rule.confidence() {
+                    RuleConfidence::High => Confidence::High,
+                    RuleConfidence::Medium => Confidence::Medium,
+                    RuleConfidence::Low => Confidence::Low,
+                    RuleConfidence::ByValue => value_confidence(&bytes[r.range.clone()]),
+                };
                 Finding {
                     rule_id: rule.id().to_string(),
                     description: rule.description().to_string(),
@@ -709,6 +719,7 @@ impl Scanner {
                     byte_range: r.range,
                     preview,
                     entropy: r.entropy,
+                    confidence,
                 }
             })
             .collect()

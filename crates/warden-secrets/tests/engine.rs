@@ -2,7 +2,7 @@
 //! redaction.
 
 use proptest::prelude::*;
-use warden_secrets::{RuleSpec, ScanConfig, Scanner};
+use warden_secrets::{Confidence, RuleConfidence, RuleSpec, ScanConfig, Scanner};
 
 const GHP: &str = "ghp_4kT9zQ2mW8rL1xV7bN3cF6hJ0pS5dG2aY8eU";
 
@@ -61,6 +61,7 @@ fn user_rules_add_override_and_disable() {
         path: None,
         generic: false,
         line_local: false,
+        confidence: None,
         allowlists: vec![],
     };
     let text = format!("K=acme_9f3b1c7e5a2d8f60b4c19e7d3a5f2b81 {GHP}");
@@ -74,6 +75,68 @@ fn user_rules_add_override_and_disable() {
         ..custom
     };
     assert!(Scanner::with_rules(vec![bad], &[]).is_err());
+}
+
+#[test]
+fn findings_carry_a_confidence() {
+    let s = Scanner::builtin();
+    let text = format!(
+        "GITHUB_TOKEN = \"{GHP}\"\n\
+         api_token = \"k8Xq2pLm9Zr4Tw7YbN3c\"\n\
+         DB_URL = \"mysql://nova:nova@localhost/nova\"\n"
+    );
+    let got: Vec<(String, Confidence)> = s
+        .scan(&text)
+        .into_iter()
+        .map(|f| (f.rule_id, f.confidence))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("github-pat".to_string(), Confidence::High),
+            ("generic-token".to_string(), Confidence::Medium),
+            ("mysql-url-password".to_string(), Confidence::Low),
+        ]
+    );
+    // Generated-looking values in a URL are rated by the value too.
+    let f = s.scan("DB_URL = \"mysql://nova:Xq2pLm9Zr4Tw7YbN3c8K@db/nova\"");
+    assert_eq!(f[0].confidence, Confidence::Medium);
+}
+
+#[test]
+fn user_rules_set_their_confidence() {
+    let spec: RuleSpec = toml::from_str(
+        r#"
+id = "acme-password"
+regex = 'acme_password=(\S+)'
+keywords = ["acme_password"]
+confidence = "by-value"
+"#,
+    )
+    .unwrap();
+    assert_eq!(spec.confidence, Some(RuleConfidence::ByValue));
+    let s = Scanner::with_rules(vec![spec.clone()], &[]).unwrap();
+    assert_eq!(
+        s.scan("acme_password=cinder1234567")[0].confidence,
+        Confidence::Low
+    );
+    assert_eq!(
+        s.scan("acme_password=Xq2pLm9Zr4Tw7YbN3c8K")[0].confidence,
+        Confidence::Medium
+    );
+    // Unset on a non-generic rule: high, whatever the value.
+    let plain = RuleSpec {
+        confidence: None,
+        ..spec
+    };
+    let s = Scanner::with_rules(vec![plain], &[]).unwrap();
+    assert_eq!(
+        s.scan("acme_password=cinder1234567")[0].confidence,
+        Confidence::High
+    );
+    assert!(
+        toml::from_str::<RuleSpec>("id = \"x\"\nregex = \"x\"\nconfidence = \"sure\"").is_err()
+    );
 }
 
 #[test]
