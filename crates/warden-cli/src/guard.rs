@@ -72,7 +72,8 @@ pub fn outgoing_text(action: &Action) -> Option<String> {
     }
 }
 
-/// A deny reason for each secret in an outgoing action. Names the rule and line, never the value.
+/// A deny reason for each secret in an outgoing action, whatever its confidence (a chosen
+/// password leaks as surely as a generated key). Names the rule and line, never the value.
 pub fn secret_reasons(scanner: &Scanner, action: &Action) -> Vec<Reason> {
     let Some(text) = outgoing_text(action) else {
         return Vec::new();
@@ -86,11 +87,12 @@ pub fn secret_reasons(scanner: &Scanner, action: &Action) -> Vec<Reason> {
                 Decision::Deny,
                 format!("secrets:{}", f.rule_id),
                 format!(
-                    "the {} would carry what looks like a {} (line {}, {}); secrets must not leave through the agent",
+                    "the {} would carry what looks like a {} (line {}, {}, {} confidence); secrets must not leave through the agent",
                     action.tool_name(),
                     f.description,
                     f.line,
-                    f.preview
+                    f.preview,
+                    f.confidence
                 ),
             )
         })

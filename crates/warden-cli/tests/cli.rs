@@ -537,3 +537,50 @@ fn scan_lists_by_confidence() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("possible values"));
 }
+
+/// The hook acts on every finding, whatever `warden scan` would list: a chosen password
+/// (low confidence) in an outgoing Write is denied like a provider key.
+#[test]
+fn hook_denies_outgoing_secrets_of_any_confidence() {
+    use std::io::Write as _;
+    let dir = repo();
+    assert!(warden(dir.path(), &["init"]).status.success());
+    for (content, confidence) in [
+        ("DB_URL = \"mysql://nova:nova@localhost/nova\"\n", "low"),
+        ("api_token = \"k8Xq2pLm9Zr4Tw7YbN3c\"\n", "medium"),
+    ] {
+        let payload = serde_json::json!({
+            "session_id": "s1",
+            "transcript_path": dir.path().join("t.jsonl"),
+            "cwd": dir.path(),
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Write",
+            "tool_input": {"file_path": dir.path().join("db.py"), "content": content},
+        });
+        let mut child = Command::new(WARDEN)
+            .args(["hook", "claude"])
+            .current_dir(dir.path())
+            .env("HOME", dir.path().join("home"))
+            .env_remove("XDG_CONFIG_HOME")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(payload.to_string().as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let answer = json(&out);
+        let hook = &answer["hookSpecificOutput"];
+        assert_eq!(hook["permissionDecision"], "deny", "{answer}");
+        let reason = hook["permissionDecisionReason"].as_str().unwrap();
+        assert!(
+            reason.contains(&format!("{confidence} confidence")),
+            "{reason}"
+        );
+        assert!(!reason.contains("k8Xq2pLm"), "never the value: {reason}");
+    }
+}
