@@ -231,15 +231,43 @@ fn word_share(v: &[u8]) -> f32 {
     covered.iter().filter(|&&c| c).count() as f32 / v.len() as f32
 }
 
+/// [`WORD_PAIRS`] as a table indexed by the two letters, built at compile time.
+const WORD_PAIR_TABLE: [[bool; 26]; 26] = {
+    let text = WORD_PAIRS.as_bytes();
+    let mut table = [[false; 26]; 26];
+    let mut i = 0;
+    while i + 1 < text.len() {
+        let (a, b) = (text[i], text[i + 1]);
+        if a.is_ascii_lowercase() && b.is_ascii_lowercase() {
+            table[(a - b'a') as usize][(b - b'a') as usize] = true;
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    table
+};
+
+/// `pair`: two lower-case letters.
 fn is_word_pair(pair: &[u8]) -> bool {
-    WORD_PAIRS
-        .split_ascii_whitespace()
-        .any(|p| p.as_bytes() == pair)
+    WORD_PAIR_TABLE[(pair[0] - b'a') as usize][(pair[1] - b'a') as usize]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pair_table_holds_the_listed_pairs_only() {
+        let listed: Vec<&str> = WORD_PAIRS.split_ascii_whitespace().collect();
+        for a in b'a'..=b'z' {
+            for b in b'a'..=b'z' {
+                let pair = [a, b];
+                let want = listed.contains(&std::str::from_utf8(&pair).unwrap());
+                assert_eq!(is_word_pair(&pair), want, "{}", pair.escape_ascii());
+            }
+        }
+    }
 
     #[test]
     fn made_up_values_are_low() {
