@@ -3,7 +3,7 @@ fixed pseudo-random order, fetching and unpacking them without installing anythi
 their text files within a budget, and writing the lists that define a frozen corpus.
 
 Each script keeps its own rule of what to take (which packages, which extensions, which
-shares); only the mechanics live here, so that the three corpora are built the same way.
+shares); only the mechanics live here, so that the held-out corpora are built the same way.
 """
 import hashlib
 import os
@@ -22,8 +22,9 @@ def order(salt, names):
 
 
 def search(pattern):
-    """The package names `apt-cache search --names-only PATTERN` lists."""
-    res = subprocess.run(["apt-cache", "search", "--names-only", pattern],
+    """The package names `apt-cache search --names-only PATTERN` lists (PATTERN may start with
+    `-`)."""
+    res = subprocess.run(["apt-cache", "search", "--names-only", "--", pattern],
                          capture_output=True, text=True, check=True)
     return {line.split(" - ", 1)[0].strip() for line in res.stdout.splitlines() if line}
 
