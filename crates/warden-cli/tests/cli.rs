@@ -533,6 +533,42 @@ fn scan_lists_by_confidence() {
         .collect();
     assert_eq!(levels, ["note", "error", "warning"]);
 
+    // A value found by its name in a test is most often made up: low. Only the path inside
+    // the scanned tree counts, not the directories above it.
+    let fixture = dir.path().join("tests/app/tests");
+    std::fs::create_dir_all(&fixture).unwrap();
+    std::fs::copy(src.join("settings.py"), fixture.join("settings.py")).unwrap();
+    std::fs::copy(
+        src.join("settings.py"),
+        dir.path().join("tests/app/settings.py"),
+    )
+    .unwrap();
+    let tree = json(&warden(
+        dir.path(),
+        &["scan", "tests/app", "--json", "--confidence", "low"],
+    ));
+    let rated: Vec<(&str, &str, &str)> = tree["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap(),
+                f["rule_id"].as_str().unwrap(),
+                f["confidence"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rated,
+        [
+            ("tests/app/settings.py", "github-pat", "high"),
+            ("tests/app/settings.py", "generic-token", "medium"),
+            ("tests/app/tests/settings.py", "github-pat", "high"),
+            ("tests/app/tests/settings.py", "generic-token", "low"),
+        ]
+    );
+
     let bad = warden(dir.path(), &["scan", "src", "--confidence", "sure"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("possible values"));

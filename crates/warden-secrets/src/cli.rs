@@ -276,7 +276,7 @@ fn scan_tree(args: &ScanArgs, scanner: &Scanner) -> Result<Report, SecretsError>
                 return ignore::WalkState::Continue;
             }
             let path = entry.path();
-            match scan_file(path, max, scanner) {
+            match scan_file(path, &args.target, max, scanner) {
                 Ok(Some((n, found))) => {
                     files.fetch_add(1, Ordering::Relaxed);
                     bytes.fetch_add(n, Ordering::Relaxed);
@@ -320,9 +320,10 @@ fn push(errors: &Mutex<Vec<String>>, e: String) {
     }
 }
 
-/// Scans one file; `None` when skipped as too large.
+/// Scans one file found under `root`; `None` when skipped as too large.
 fn scan_file(
     path: &Path,
+    root: &Path,
     max: u64,
     scanner: &Scanner,
 ) -> Result<Option<(u64, Vec<Located>)>, SecretsError> {
@@ -336,13 +337,19 @@ fn scan_file(
     }
     let data = std::fs::read(path).map_err(io)?;
     let shown = display_path(path);
+    // Rules and confidence read the path within the scanned tree: the directories above
+    // it (`/home/me/tests/app`) say nothing about the file.
+    let hint = match path.strip_prefix(root) {
+        Ok(rel) if !rel.as_os_str().is_empty() => display_path(rel),
+        _ => shown.clone(),
+    };
     let head = &data[..data.len().min(BINARY_SNIFF)];
     let found = if memchr::memchr(0, head).is_some() {
         // Binary: only path rules (key stores) apply.
-        locate(&shown, "", scanner.scan_path_hint(Some(&shown), ""))
+        locate(&shown, "", scanner.scan_path_hint(Some(&hint), ""))
     } else {
         let text = String::from_utf8_lossy(&data);
-        locate(&shown, &text, scanner.scan_path_hint(Some(&shown), &text))
+        locate(&shown, &text, scanner.scan_path_hint(Some(&hint), &text))
     };
     Ok(Some((data.len() as u64, found)))
 }

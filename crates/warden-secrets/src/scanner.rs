@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
 
-use crate::confidence::{value_confidence, Confidence, RuleConfidence};
+use crate::confidence::{is_example_path, value_confidence, Confidence, RuleConfidence};
 use crate::entropy::shannon;
 use crate::filters::{
     basic_password_is_word, documentation_url_example, is_password_hash, is_placeholder,
@@ -314,7 +314,7 @@ impl Scanner {
     /// `path` constraint and path allowlists take part.
     pub fn scan_path_hint(&self, path: Option<&str>, text: &str) -> Vec<Finding> {
         let raw = self.candidates(path, text.as_bytes());
-        self.finish(text, raw)
+        self.finish(text, raw, path)
     }
 
     /// `text` with every secret replaced by `[REDACTED:<rule-id>]`, and the findings
@@ -662,7 +662,7 @@ impl Scanner {
 
     /// Resolves overlaps (a specific rule beats a generic one, then the earlier rule wins),
     /// orders by position, and computes lines, columns and previews.
-    fn finish(&self, text: &str, mut raw: Vec<Raw>) -> Vec<Finding> {
+    fn finish(&self, text: &str, mut raw: Vec<Raw>, path: Option<&str>) -> Vec<Finding> {
         if raw.is_empty() {
             return Vec::new();
         }
@@ -709,6 +709,7 @@ impl Scanner {
                     RuleConfidence::High => Confidence::High,
                     RuleConfidence::Medium => Confidence::Medium,
                     RuleConfidence::Low => Confidence::Low,
+                    RuleConfidence::ByValue if path.is_some_and(is_example_path) => Confidence::Low,
                     RuleConfidence::ByValue => value_confidence(&bytes[r.range.clone()]),
                 };
                 Finding {
