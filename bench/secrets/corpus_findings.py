@@ -43,9 +43,10 @@ def line_of(file, n):
         return f"<{e}>"
 
 
-def warden(exe):
-    out = subprocess.run([exe, str(target), "--json", "--no-ignore", "--no-progress"],
-                         capture_output=True, text=True)
+def warden(exe, confidence="medium"):
+    """warden as shipped lists medium confidence and up; `low` lists what the hook acts on."""
+    out = subprocess.run([exe, str(target), "--json", "--no-ignore", "--no-progress",
+                          "--confidence", confidence], capture_output=True, text=True)
     return [(rel(f["file"]), f["line"], f["rule_id"]) for f in json.loads(out.stdout)["findings"]]
 
 
@@ -69,6 +70,7 @@ def kingfisher(exe):
 
 
 TOOLS = [("warden", "WARDEN_SCAN", "warden-scan", warden),
+         ("warden --confidence low", "WARDEN_SCAN", "warden-scan", lambda exe: warden(exe, "low")),
          ("gitleaks", "GITLEAKS", "gitleaks", gitleaks),
          ("kingfisher", "KINGFISHER", "kingfisher", kingfisher)]
 
