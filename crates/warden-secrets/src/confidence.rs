@@ -24,7 +24,8 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
-    /// A value people chose, or one made of words: often a made-up example or a default.
+    /// A value people chose, one made of words, or one in a test, example or documentation
+    /// file: often made up for the occasion, or a default.
     Low,
     /// A value that reads like a generated secret, found by its name (`api_key = ...`).
     /// The default threshold of `warden scan`.
