@@ -93,6 +93,9 @@ const KNOWN_EXAMPLES: &[&str] = &[
     "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
     // Python's `urllib.request` documentation (in every Python installation).
     "geheim$parole",
+    // The crypt(3) hash of `password` that Apache's mod_ssl documentation gives for
+    // FakeBasicAuth, copied into every configuration template that explains the option.
+    "xxj31ZMTZzkVA",
     // The account key of Azure's storage emulators (Azurite, the Storage Emulator), the
     // same in every installation and published in Microsoft's documentation.
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
@@ -793,6 +796,7 @@ mod tests {
             "2YotnFZFEjr1zCsicMWpAA",
             "czZCaGRSa3F0MzpnWDFmQmF0M2JW",
             "geheim$parole",
+            "xxj31ZMTZzkVA",
             "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
             // base64 of `not my real password`, `changeme`, `user:password`
