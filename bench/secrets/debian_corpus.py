@@ -36,6 +36,23 @@ def installed():
     return set(res.stdout.split())
 
 
+def deb_sizes(names):
+    """The size in bytes of each package's .deb (`apt-cache show`, the candidate version), for
+    the names apt knows."""
+    sizes = {}
+    names = sorted(names)
+    for i in range(0, len(names), 500):
+        res = subprocess.run(["apt-cache", "show", "--no-all-versions", "--", *names[i:i + 500]],
+                             capture_output=True, text=True)
+        name = None
+        for line in res.stdout.splitlines():
+            if line.startswith("Package: "):
+                name = line.split(": ", 1)[1].strip()
+            elif line.startswith("Size: ") and name is not None:
+                sizes.setdefault(name, int(line.split(": ", 1)[1]))
+    return sizes
+
+
 def version(deb):
     """`PACKAGE VERSION` of a .deb file."""
     res = subprocess.run(["dpkg-deb", "-f", str(deb), "Package", "Version"],
@@ -63,16 +80,18 @@ def unpack(deb):
     return tree
 
 
-def copy_tree(root, dest, exts, room):
-    """Copies the regular files under `root` whose suffix is in `exts` to `dest`, in sorted
-    order, skipping empty files and files over MAX_FILE, until `room` bytes; the bytes
-    copied."""
+def copy_tree(root, dest, exts, room, also=None):
+    """Copies the regular files under `root` whose suffix is in `exts` (or, when `also` is
+    given, for which `also(path, path relative to root)` holds) to `dest`, in sorted order,
+    skipping empty files and files over MAX_FILE, until `room` bytes; the bytes copied."""
     used = 0
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         for name in sorted(filenames):
             p = Path(dirpath) / name
-            if p.suffix not in exts or p.is_symlink() or not p.is_file():
+            if p.is_symlink() or not p.is_file():
+                continue
+            if p.suffix not in exts and (also is None or not also(p, p.relative_to(root))):
                 continue
             size = p.stat().st_size
             if size == 0 or size > MAX_FILE or used + size > room:
