@@ -282,6 +282,8 @@ pub fn looks_like_identifier(value: &[u8], quoted: bool, after: &[u8]) -> bool {
     }
     // snake_case / SCREAMING_SNAKE: every part one case and not a jumble of letters and
     // digits (`4f8a9b2c`: a token cut with underscores), two or more parts that are words.
+    // Letters and digits may alternate in a part whose letters all stand in runs of four or
+    // more (`curve25519xsalsa20poly1305`: names and numbers; a token's letter runs are short).
     let parts: Vec<&[u8]> = value.split(|&b| b == b'_').collect();
     if parts.len() >= 2 && parts.iter().all(|p| !p.is_empty()) {
         let one_case = parts.iter().all(|p| {
@@ -289,7 +291,10 @@ pub fn looks_like_identifier(value: &[u8], quoted: bool, after: &[u8]) -> bool {
                 .windows(2)
                 .filter(|w| w[0].is_ascii_digit() != w[1].is_ascii_digit())
                 .count();
-            switches < 3
+            let letter_runs_are_words = p
+                .split(u8::is_ascii_digit)
+                .all(|run| run.is_empty() || run.len() >= 4);
+            (switches < 3 || letter_runs_are_words)
                 && !(p.iter().any(u8::is_ascii_lowercase) && p.iter().any(u8::is_ascii_uppercase))
         });
         let words = parts
@@ -839,6 +844,8 @@ mod tests {
             ("SecPkgContext_Credentials", ";"),
             ("PrivateKey_Info", ")"),
             ("privateKeyBytes", ","),
+            ("crypto_box_curve25519xsalsa20poly1305_SECRETKEYBYTES", ","),
+            ("crypto_secretbox_xsalsa20poly1305_NONCEBYTES", ","),
         ] {
             assert!(
                 looks_like_identifier(v.as_bytes(), false, after.as_bytes()),
@@ -854,6 +861,8 @@ mod tests {
             ("v18rjg_vytOf_zIM", false, ""),
             ("oOgui01Ieft059HGOVc9jpNA2efYGoGEDA9", false, ";"),
             ("live_4f8a9b2c_secret_9d7e", false, ""),
+            ("live_4f8a9b2c7e1d_secret_9d7e", false, ","),
+            ("sk_9f3b1c7e5a2d8f60b4c19e7d3a5f2b81_prod", false, ","),
             ("PROD_DB_7Kq9x2Lm", false, ""),
             ("MI_UserCredentials_0", false, ""),
             ("PROD_DB_7Kq9x2Lm", false, ","),
