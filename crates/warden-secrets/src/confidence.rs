@@ -8,7 +8,9 @@
 //! a machine (long enough to hold 64 bits or more, its characters spread like a random
 //! string's, all ASCII, not made mostly of words), else [`Confidence::Low`]; and by where it is: in
 //! tests, examples and documentation ([`is_example_path`]) such a value is most often made
-//! up for the occasion, so it is [`Confidence::Low`] there too.
+//! up for the occasion, so it is [`Confidence::Low`] there too; and so is a value written
+//! without quotes in a programming language's source file ([`is_source_path`]), where a
+//! literal is quoted and a bare value is an expression.
 //!
 //! Who uses it: `warden scan` reports `medium` and above unless asked for `--confidence
 //! low`, as code scanners do; the hook acts on every finding whatever its confidence (an
@@ -222,6 +224,39 @@ pub fn is_example_path(path: &str) -> bool {
     camel || dotted
 }
 
+/// File suffixes of programming languages where a literal value is quoted, so an unquoted
+/// value given to `secret = ` is an expression (`SECRETKEYBYTES = crypto_box_..._KEYBYTES,`).
+/// Not listed: configuration formats and shell scripts, where bare values are normal, and
+/// languages whose files often carry YAML or prose in multi-line strings (Python docstrings,
+/// Ruby, Perl and PHP heredocs and POD), where a bare value may be data.
+const SOURCE_SUFFIXES: &[&str] = &[
+    "c", "h", "cc", "cpp", "cxx", "hh", "hpp", "hxx", "inl", "m", "mm", "cs", "java", "kt", "kts",
+    "scala", "groovy", "go", "rs", "swift", "js", "mjs", "cjs", "jsx", "ts", "tsx", "dart", "zig",
+    "nim", "vb", "fs",
+];
+
+/// True when `at` (a byte offset in `text`) lies inside a string literal opened earlier on
+/// its line: an odd number of `"`, `'` or `` ` `` before it (escaped quotes are rare in
+/// the lines this is asked about, and a miscount only costs a confidence level).
+pub(crate) fn inside_quotes(text: &[u8], at: usize) -> bool {
+    let start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |n| n + 1);
+    let line = &text[start..at];
+    [b'"', b'\'', b'`']
+        .iter()
+        .any(|&q| memchr::memchr_iter(q, line).count() % 2 == 1)
+}
+
+/// True when `path` names a source file of a programming language ([`SOURCE_SUFFIXES`]).
+pub fn is_source_path(path: &str) -> bool {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    name.rsplit_once('.').is_some_and(|(stem, suffix)| {
+        !stem.is_empty()
+            && SOURCE_SUFFIXES
+                .iter()
+                .any(|s| suffix.eq_ignore_ascii_case(s))
+    })
+}
+
 /// The size of the alphabet a value seems drawn from: hex when it is all hex digits of one
 /// case, else the classes it uses (lower, upper, digits, other printable).
 fn alphabet_size(v: &[u8]) -> f32 {
@@ -379,6 +414,34 @@ mod tests {
         ] {
             assert!(!is_example_path(p), "{p}");
         }
+    }
+
+    #[test]
+    fn source_paths() {
+        for p in ["src/crypto/sodium.h", "app/Main.java", "lib/x.TS", "a/b.rs"] {
+            assert!(is_source_path(p), "{p}");
+        }
+        for p in [
+            ".env",
+            "config/app.yaml",
+            "deploy/run.sh",
+            "Makefile",
+            "a/.go",
+            "x.properties",
+            "plugins/modules/x.py",
+        ] {
+            assert!(!is_source_path(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn quotes_before_a_value() {
+        let text = b"a = 1\nurl = \"http://h/?token=abc\"\nb = x'y";
+        let at = |needle: &[u8]| memchr::memmem::find(text, needle).unwrap();
+        assert!(inside_quotes(text, at(b"abc")));
+        assert!(!inside_quotes(text, at(b"1")));
+        assert!(inside_quotes(text, at(b"y")));
+        assert!(!inside_quotes(text, at(b"x'")));
     }
 
     #[test]

@@ -67,7 +67,9 @@ mod rule;
 mod scanner;
 pub mod secret_files;
 
-pub use confidence::{is_example_path, value_confidence, Confidence, RuleConfidence};
+pub use confidence::{
+    is_example_path, is_source_path, value_confidence, Confidence, RuleConfidence,
+};
 pub use entropy::shannon as entropy;
 pub use error::SecretsError;
 pub use rule::{AllowlistSpec, Condition, RegexTarget, RuleSpec};

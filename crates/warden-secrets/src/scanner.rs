@@ -8,7 +8,9 @@ use std::sync::{Arc, OnceLock};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
 
-use crate::confidence::{is_example_path, value_confidence, Confidence, RuleConfidence};
+use crate::confidence::{
+    inside_quotes, is_example_path, is_source_path, value_confidence, Confidence, RuleConfidence,
+};
 use crate::entropy::shannon;
 use crate::filters::{
     basic_password_is_word, documentation_url_example, is_password_hash, is_placeholder,
@@ -710,6 +712,13 @@ impl Scanner {
                     RuleConfidence::Medium => Confidence::Medium,
                     RuleConfidence::Low => Confidence::Low,
                     RuleConfidence::ByValue if path.is_some_and(is_example_path) => Confidence::Low,
+                    // A bare value in source code: an expression, not a literal.
+                    RuleConfidence::ByValue
+                        if path.is_some_and(is_source_path)
+                            && !inside_quotes(bytes, r.range.start) =>
+                    {
+                        Confidence::Low
+                    }
                     RuleConfidence::ByValue => value_confidence(&bytes[r.range.clone()]),
                 };
                 Finding {

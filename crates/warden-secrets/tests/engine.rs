@@ -104,6 +104,34 @@ fn findings_carry_a_confidence() {
 }
 
 #[test]
+fn where_a_value_is_written_rates_it() {
+    let s = Scanner::builtin();
+    let rate = |path: &str, text: &str| {
+        let f = s.scan_path_hint(Some(path), text);
+        assert_eq!(f.len(), 1, "{path}: {text}");
+        f[0].confidence
+    };
+    let bare = "api_token = k8Xq2pLm9Zr4Tw7YbN3c\n";
+    let quoted = "api_token = \"k8Xq2pLm9Zr4Tw7YbN3c\"\n";
+    // Bare values are normal in configuration, an expression in source code.
+    assert_eq!(rate(".env", bare), Confidence::Medium);
+    assert_eq!(rate("src/client.ts", bare), Confidence::Low);
+    assert_eq!(rate("src/client.ts", quoted), Confidence::Medium);
+    // A value inside a string, such as a URL's query, is a literal.
+    let in_url = "const u = \"https://h/vnc?token=Xq2pLm9Zr4Tw7YbN3c8K\";\n";
+    assert_eq!(rate("src/console.ts", in_url), Confidence::Medium);
+    // Tests, examples and documentation: made up for the occasion.
+    assert_eq!(rate("tests/test_client.py", quoted), Confidence::Low);
+    assert_eq!(rate("docs/setup.md", quoted), Confidence::Low);
+    // A URL's password sits inside the URL's quotes: rated by its value.
+    let url = "DB = \"postgres://app:Xq2pLm9Zr4Tw7YbN3c8K@db/app\"\n";
+    assert_eq!(rate("src/db.go", url), Confidence::Medium);
+    // A provider format is high wherever it is.
+    let ghp = format!("token = {GHP}\n");
+    assert_eq!(rate("tests/fixture.py", &ghp), Confidence::High);
+}
+
+#[test]
 fn user_rules_set_their_confidence() {
     let spec: RuleSpec = toml::from_str(
         r#"
