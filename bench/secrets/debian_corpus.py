@@ -124,6 +124,30 @@ def fill(stage, dest, label, names, exts, budget, per_package, packages):
     return used
 
 
+def fill_batched(pool, stage, label, names, budget, take, packages, batch=8):
+    """Like `fill`, fetching `batch` packages at a time with the thread pool `pool` (the result
+    does not depend on the batching: packages are taken in order, and a fetched package past
+    the budget is dropped). `take(name, deb, room)` copies what it wants of one fetched
+    package (at most `room` bytes) and returns the bytes copied. Appends `LABEL PACKAGE
+    VERSION BYTES` to `packages` for each one that gave files; returns the bytes copied."""
+    used = 0
+    for i in range(0, len(names), batch):
+        if used >= budget * 0.99:
+            break
+        group = names[i:i + batch]
+        debs = list(pool.map(lambda n: fetch(stage, n), group))
+        for name, deb in zip(group, debs):
+            if deb is None:
+                continue
+            if used < budget * 0.99:
+                n = take(name, deb, budget - used)
+                if n:
+                    packages.append(f"{label} {version(deb)} {n}")
+                    used += n
+            shutil.rmtree(deb.parent)
+    return used
+
+
 def write_lists(out, packages, grand):
     """Writes OUT.packages.txt and OUT.sha256 beside OUT (not in it, so no scanner reads
     them) and prints the total."""

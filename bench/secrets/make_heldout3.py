@@ -34,7 +34,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from debian_corpus import MIB, copy_tree, fetch, installed, order, search, unpack, version, \
+from debian_corpus import MIB, copy_tree, fill_batched, installed, order, search, unpack, \
     write_lists
 
 out = Path(sys.argv[1])
@@ -96,24 +96,15 @@ with tempfile.TemporaryDirectory(dir="/tmp", prefix="heldout3-stage-") as stage,
     stage = Path(stage)
     for label, pattern, exts, share, cap in SOURCES:
         budget = int(total * share * MIB)
-        used = 0
-        names = candidates(pattern, skip)
-        for i in range(0, len(names), BATCH):
-            if used >= budget * 0.99:
-                break
-            batch = names[i:i + BATCH]
-            debs = list(pool.map(lambda n: fetch(stage, n), batch))
-            for name, deb in zip(batch, debs):
-                if deb is None:
-                    continue
-                if used < budget * 0.99:
-                    tree = unpack(deb)
-                    if not (label == "rust" and in_registry(tree, crates)):
-                        n = copy_tree(tree, out / label / name, exts, min(cap, budget - used))
-                        if n:
-                            packages.append(f"{label} {version(deb)} {n}")
-                            used += n
-                shutil.rmtree(deb.parent)
+
+        def take(name, deb, room):
+            tree = unpack(deb)
+            if label == "rust" and in_registry(tree, crates):
+                return 0
+            return copy_tree(tree, out / label / name, exts, min(cap, room))
+
+        used = fill_batched(pool, stage, label, candidates(pattern, skip), budget, take,
+                            packages, BATCH)
         print(f"{label}: {used / MIB:.1f} MiB", flush=True)
         grand += used
 

@@ -48,7 +48,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from debian_corpus import MIB, copy_tree, fetch, installed, order, search, unpack, version, \
+from debian_corpus import MIB, copy_tree, fill_batched, installed, order, search, unpack, \
     write_lists
 
 out = Path(sys.argv[1])
@@ -116,23 +116,12 @@ with tempfile.TemporaryDirectory(dir="/tmp", prefix="heldout4-stage-") as stage,
     stage = Path(stage)
     for label, patterns, exts, share, dirs in POOLS:
         budget = int(total * MIB) - grand if label == "doc" else int(total * share * MIB)
-        used = 0
         names = candidates(label, patterns, skip)
-        for i in range(0, len(names), BATCH):
-            if used >= budget * 0.99:
-                break
-            batch = names[i:i + BATCH]
-            debs = list(pool.map(lambda n: fetch(stage, n), batch))
-            for name, deb in zip(batch, debs):
-                if deb is None:
-                    continue
-                if used < budget * 0.99:
-                    n = take(unpack(deb), out / label / name, exts, dirs,
-                             min(CAP, budget - used))
-                    if n:
-                        packages.append(f"{label} {version(deb)} {n}")
-                        used += n
-                shutil.rmtree(deb.parent)
+        used = fill_batched(
+            pool, stage, label, names, budget,
+            lambda name, deb, room: take(unpack(deb), out / label / name, exts, dirs,
+                                         min(CAP, room)),
+            packages, BATCH)
         print(f"{label}: {used / MIB:.1f} MiB of {budget / MIB:.1f} from {len(names)} candidates",
               flush=True)
         grand += used

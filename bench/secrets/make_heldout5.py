@@ -55,8 +55,8 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from debian_corpus import MIB, copy_tree, deb_sizes, fetch, installed, order, search, unpack, \
-    version, write_lists
+from debian_corpus import MIB, copy_tree, deb_sizes, fill_batched, installed, order, search, \
+    unpack, write_lists
 
 out = Path(sys.argv[1])
 total = int(sys.argv[2]) if len(sys.argv) > 2 else 120
@@ -130,23 +130,12 @@ with tempfile.TemporaryDirectory(dir="/tmp", prefix="heldout5-stage-") as stage,
     stage = Path(stage)
     for label, patterns, exts, share, also in POOLS:
         budget = int(total * MIB) - grand if label == "c" else int(total * share * MIB)
-        used = 0
         names = candidates(label, patterns, skip)
-        for i in range(0, len(names), BATCH):
-            if used >= budget * 0.99:
-                break
-            batch = names[i:i + BATCH]
-            debs = list(pool.map(lambda n: fetch(stage, n), batch))
-            for name, deb in zip(batch, debs):
-                if deb is None:
-                    continue
-                if used < budget * 0.99:
-                    n = copy_tree(unpack(deb), out / label / name, exts,
-                                  min(CAP, budget - used), also)
-                    if n:
-                        packages.append(f"{label} {version(deb)} {n}")
-                        used += n
-                shutil.rmtree(deb.parent)
+        used = fill_batched(
+            pool, stage, label, names, budget,
+            lambda name, deb, room: copy_tree(unpack(deb), out / label / name, exts,
+                                              min(CAP, room), also),
+            packages, BATCH)
         print(f"{label}: {used / MIB:.1f} MiB of {budget / MIB:.1f} from {len(names)} candidates",
               flush=True)
         grand += used
