@@ -578,7 +578,6 @@ fn scan_lists_by_confidence() {
 /// (low confidence) in an outgoing Write is denied like a provider key.
 #[test]
 fn hook_denies_outgoing_secrets_of_any_confidence() {
-    use std::io::Write as _;
     let dir = repo();
     assert!(warden(dir.path(), &["init"]).status.success());
     for (content, confidence) in [
@@ -593,22 +592,7 @@ fn hook_denies_outgoing_secrets_of_any_confidence() {
             "tool_name": "Write",
             "tool_input": {"file_path": dir.path().join("db.py"), "content": content},
         });
-        let mut child = Command::new(WARDEN)
-            .args(["hook", "claude"])
-            .current_dir(dir.path())
-            .env("HOME", dir.path().join("home"))
-            .env_remove("XDG_CONFIG_HOME")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(payload.to_string().as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = hook_with_stdin(dir.path(), &payload.to_string(), None);
         let answer = json(&out);
         let hook = &answer["hookSpecificOutput"];
         assert_eq!(hook["permissionDecision"], "deny", "{answer}");
