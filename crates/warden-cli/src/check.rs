@@ -83,7 +83,8 @@ pub fn run(args: &CheckArgs, out: &mut dyn std::io::Write) -> Result<i32> {
         },
     );
     if policy.settings().secrets.enabled {
-        for reason in crate::guard::secret_reasons(&crate::redact::scanner(&policy), &action) {
+        let scanner = crate::redact::scanner(&policy);
+        for reason in crate::guard::secret_reasons(&scanner, &action, policy.root()) {
             verdict = verdict.with_reason(reason);
         }
     }

@@ -329,9 +329,8 @@ fn pre_tool_use(ctx: &HookContext) -> Result<HookAnswer, Failure> {
         },
     );
     if session.policy.settings().secrets.enabled {
-        for reason in
-            crate::guard::secret_reasons(&crate::redact::scanner(&session.policy), &action)
-        {
+        let scanner = crate::redact::scanner(&session.policy);
+        for reason in crate::guard::secret_reasons(&scanner, &action, session.policy.root()) {
             verdict = verdict.with_reason(reason);
         }
     }

@@ -578,28 +578,43 @@ fn scan_lists_by_confidence() {
 /// (low confidence) in an outgoing Write is denied like a provider key.
 #[test]
 fn hook_denies_outgoing_secrets_of_any_confidence() {
-    let dir = repo();
-    assert!(warden(dir.path(), &["init"]).status.success());
-    for (content, confidence) in [
-        ("DB_URL = \"mysql://nova:nova@localhost/nova\"\n", "low"),
-        ("api_token = \"k8Xq2pLm9Zr4Tw7YbN3c\"\n", "medium"),
+    // The project sits under a directory named `tests`: only paths inside it count.
+    let outer = tempfile::tempdir().unwrap();
+    let project = outer.path().join("tests/app");
+    std::fs::create_dir_all(project.join("home")).unwrap();
+    assert!(Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(&project)
+        .status()
+        .unwrap()
+        .success());
+    assert!(warden(&project, &["init"]).status.success());
+    let token = "api_token = \"k8Xq2pLm9Zr4Tw7YbN3c\"\n";
+    for (file, content, confidence) in [
+        (
+            "db.py",
+            "DB_URL = \"mysql://nova:nova@localhost/nova\"\n",
+            "low",
+        ),
+        ("src/client.py", token, "medium"),
+        ("tests/test_client.py", token, "low"),
     ] {
         let payload = serde_json::json!({
             "session_id": "s1",
-            "transcript_path": dir.path().join("t.jsonl"),
-            "cwd": dir.path(),
+            "transcript_path": project.join("t.jsonl"),
+            "cwd": project,
             "hook_event_name": "PreToolUse",
             "tool_name": "Write",
-            "tool_input": {"file_path": dir.path().join("db.py"), "content": content},
+            "tool_input": {"file_path": project.join(file), "content": content},
         });
-        let out = hook_with_stdin(dir.path(), &payload.to_string(), None);
+        let out = hook_with_stdin(&project, &payload.to_string(), None);
         let answer = json(&out);
         let hook = &answer["hookSpecificOutput"];
-        assert_eq!(hook["permissionDecision"], "deny", "{answer}");
+        assert_eq!(hook["permissionDecision"], "deny", "{file}: {answer}");
         let reason = hook["permissionDecisionReason"].as_str().unwrap();
         assert!(
             reason.contains(&format!("{confidence} confidence")),
-            "{reason}"
+            "{file}: {reason}"
         );
         assert!(!reason.contains("k8Xq2pLm"), "never the value: {reason}");
     }
