@@ -93,6 +93,9 @@ const KNOWN_EXAMPLES: &[&str] = &[
     "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
     // Python's `urllib.request` documentation (in every Python installation).
     "geheim$parole",
+    // The fixed "Generator token" GUID that Rcpp writes into every generated
+    // `RcppExports.R` and `RcppExports.cpp`.
+    "10BE3573-1514-4C36-9D1C-5A225CD40393",
     // The crypt(3) hash of `password` that Apache's mod_ssl documentation gives for
     // FakeBasicAuth, copied into every configuration template that explains the option.
     "xxj31ZMTZzkVA",
@@ -802,6 +805,7 @@ mod tests {
             "czZCaGRSa3F0MzpnWDFmQmF0M2JW",
             "geheim$parole",
             "xxj31ZMTZzkVA",
+            "10BE3573-1514-4C36-9D1C-5A225CD40393",
             "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
             // base64 of `not my real password`, `changeme`, `user:password`
