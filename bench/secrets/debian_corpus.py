@@ -9,6 +9,8 @@ import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 MIB = 1 << 20
@@ -146,6 +148,46 @@ def fill_batched(pool, stage, label, names, budget, take, packages, batch=8):
                     used += n
             shutil.rmtree(deb.parent)
     return used
+
+
+def build_pools(out, total_mib, salt, pools, pool_of, earlier, take, prefix, max_deb=None,
+                batch=8):
+    """Builds a corpus in `out` from `pools`, each `(label, name patterns, extensions, share,
+    extra)`, filled in order: a pool takes `share` of `total_mib`, the last one what the
+    others left. A pool's candidates are the names its patterns find (`search`), less the
+    installed packages, the names `earlier` (a compiled regex) matches, the names `pool_of`
+    gives another pool and, with `max_deb`, packages whose .deb is larger; in the fixed order
+    of `salt`. `take(pool, name, deb, room)` copies what it wants of a fetched package.
+    Writes the lists beside `out` (`write_lists`)."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    skip = installed()
+    packages = []
+    grand = 0
+    with tempfile.TemporaryDirectory(dir="/tmp", prefix=prefix) as stage, \
+            ThreadPoolExecutor(batch) as threads:
+        stage = Path(stage)
+        for index, pool in enumerate(pools):
+            label, patterns, _, share, _ = pool
+            last = index == len(pools) - 1
+            budget = int(total_mib * MIB) - grand if last else int(total_mib * share * MIB)
+            names = set()
+            for p in patterns:
+                names |= search(p)
+            names = {n for n in names
+                     if n not in skip and not earlier.search(n) and pool_of(n) == label}
+            if max_deb is not None:
+                sizes = deb_sizes(names)
+                names = {n for n in names if sizes.get(n, 0) <= max_deb}
+            names = order(salt, names)
+            used = fill_batched(threads, stage, label, names, budget,
+                                lambda name, deb, room: take(pool, name, deb, room),
+                                packages, batch)
+            print(f"{label}: {used / MIB:.1f} MiB of {budget / MIB:.1f} from {len(names)} "
+                  "candidates", flush=True)
+            grand += used
+    write_lists(out, packages, grand)
 
 
 def write_lists(out, packages, grand):

@@ -42,14 +42,10 @@ OUT.packages.txt lists every package and version used; OUT.sha256 a checksum of 
 (`cd OUT && sha256sum -c --quiet ../OUT.sha256`), both beside OUT, not in it.
 """
 import re
-import shutil
 import sys
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from debian_corpus import MIB, copy_tree, fill_batched, installed, order, search, unpack, \
-    write_lists
+from debian_corpus import MIB, build_pools, copy_tree, unpack
 
 out = Path(sys.argv[1])
 total = int(sys.argv[2]) if len(sys.argv) > 2 else 120
@@ -89,14 +85,6 @@ def pool_of(name):
     return None
 
 
-def candidates(label, patterns, skip):
-    names = set()
-    for p in patterns:
-        names |= search(p)
-    return order(salt, (n for n in names
-                        if n not in skip and not EARLIER.search(n) and pool_of(n) == label))
-
-
 def take(tree, dest, exts, dirs, room):
     """Copies the pool's files of the unpacked package `tree` (only under `dirs`) into `dest`."""
     used = 0
@@ -105,25 +93,10 @@ def take(tree, dest, exts, dirs, room):
     return used
 
 
-if out.exists():
-    shutil.rmtree(out)
-out.mkdir(parents=True)
-skip = installed()
-packages = []
-grand = 0
-with tempfile.TemporaryDirectory(dir="/tmp", prefix="heldout4-stage-") as stage, \
-        ThreadPoolExecutor(BATCH) as pool:
-    stage = Path(stage)
-    for label, patterns, exts, share, dirs in POOLS:
-        budget = int(total * MIB) - grand if label == "doc" else int(total * share * MIB)
-        names = candidates(label, patterns, skip)
-        used = fill_batched(
-            pool, stage, label, names, budget,
-            lambda name, deb, room: take(unpack(deb), out / label / name, exts, dirs,
-                                         min(CAP, room)),
-            packages, BATCH)
-        print(f"{label}: {used / MIB:.1f} MiB of {budget / MIB:.1f} from {len(names)} candidates",
-              flush=True)
-        grand += used
+def take_pool(pool, name, deb, room):
+    label, _, exts, _, dirs = pool
+    return take(unpack(deb), out / label / name, exts, dirs, min(CAP, room))
 
-write_lists(out, packages, grand)
+
+build_pools(out, total, salt, POOLS, pool_of, EARLIER, take_pool, "heldout4-stage-",
+            batch=BATCH)
