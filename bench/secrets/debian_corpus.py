@@ -9,7 +9,9 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -62,17 +64,25 @@ def version(deb):
     return " ".join(res.stdout.split())
 
 
-def fetch(stage, name):
-    """Downloads package `name` into its own folder under `stage`; the .deb, or None."""
+def fetch(stage, name, tries=3):
+    """Downloads package `name` into its own folder under `stage`; the .deb, or None. A
+    failed download is tried again (under load a mirror may drop one), and a package that
+    still fails is named on stderr: a rebuilt corpus that quietly lost a package would differ
+    from the one its checksums describe."""
     work = stage / name
     work.mkdir()
-    got = subprocess.run(["apt-get", "download", "-q", name], cwd=work,
-                         capture_output=True, text=True)
-    debs = list(work.glob("*.deb"))
-    if got.returncode != 0 or not debs:
-        shutil.rmtree(work)
-        return None
-    return debs[0]
+    for attempt in range(tries):
+        got = subprocess.run(["apt-get", "download", "-q", name], cwd=work,
+                             capture_output=True, text=True)
+        debs = list(work.glob("*.deb"))
+        if got.returncode == 0 and debs:
+            return debs[0]
+        if attempt + 1 < tries:
+            time.sleep(2 * (attempt + 1))
+    print(f"warning: {name} could not be downloaded ({got.stderr.strip()[:200]})",
+          file=sys.stderr, flush=True)
+    shutil.rmtree(work)
+    return None
 
 
 def unpack(deb):
