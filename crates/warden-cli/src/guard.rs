@@ -74,17 +74,14 @@ pub fn outgoing_text(action: &Action) -> Option<String> {
 
 /// A deny reason for each secret in an outgoing action, whatever its confidence (a chosen
 /// password leaks as surely as a generated key). Names the rule and line, never the value.
-/// `root`: the project root; a path inside it is rated as `warden scan` rates it there
-/// (the directories above the project say nothing about the file).
+/// `root`: the project root; the path inside it is what the scanner reads
+/// ([`warden_secrets::path_inside`]), as `warden scan` does.
 pub fn secret_reasons(scanner: &Scanner, action: &Action, root: &Path) -> Vec<Reason> {
     let Some(text) = outgoing_text(action) else {
         return Vec::new();
     };
     let path = action.path().map(|p| {
-        p.strip_prefix(root)
-            .ok()
-            .filter(|rel| !rel.as_os_str().is_empty())
-            .unwrap_or(p)
+        warden_secrets::path_inside(p, root)
             .to_string_lossy()
             .into_owned()
     });

@@ -46,7 +46,7 @@ pub enum Format {
 }
 
 /// `warden scan [PATH|-]`: find secrets in files, a directory, a git diff or stdin.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Args, Default)]
 pub struct ScanArgs {
     /// File or directory to scan (`.gitignore` respected), or `-` for standard input.
     #[arg(value_name = "PATH|-", default_value = ".")]
@@ -81,23 +81,6 @@ pub struct ScanArgs {
     /// passwords people choose and made-up values: everything the hook acts on).
     #[arg(long, value_enum, value_name = "LEVEL", default_value_t = Confidence::Medium)]
     pub confidence: Confidence,
-}
-
-impl Default for ScanArgs {
-    fn default() -> Self {
-        ScanArgs {
-            target: PathBuf::from("."),
-            diff: None,
-            format: Format::Human,
-            json: false,
-            threads: 0,
-            no_ignore: false,
-            config: None,
-            max_file_size: 10,
-            no_progress: false,
-            confidence: Confidence::Medium,
-        }
-    }
 }
 
 impl ScanArgs {
@@ -337,12 +320,7 @@ fn scan_file(
     }
     let data = std::fs::read(path).map_err(io)?;
     let shown = display_path(path);
-    // Rules and confidence read the path within the scanned tree: the directories above
-    // it (`/home/me/tests/app`) say nothing about the file.
-    let hint = match path.strip_prefix(root) {
-        Ok(rel) if !rel.as_os_str().is_empty() => display_path(rel),
-        _ => shown.clone(),
-    };
+    let hint = display_path(crate::path_inside(path, root));
     let head = &data[..data.len().min(BINARY_SNIFF)];
     let found = if memchr::memchr(0, head).is_some() {
         // Binary: only path rules (key stores) apply.

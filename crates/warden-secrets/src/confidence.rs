@@ -17,6 +17,8 @@
 //! outgoing `password = "hunter2"` is still denied, and a tool result still redacted),
 //! because there a false positive costs one retry and a miss costs a leak.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
 /// How sure a finding is. Ordered: `Low < Medium < High`.
@@ -208,9 +210,11 @@ pub fn is_example_path(path: &str) -> bool {
     if words.contains(&lower.as_str())
         || lower.starts_with("test_")
         || lower.starts_with("test-")
-        || words
-            .iter()
-            .any(|w| lower.ends_with(&format!("_{w}")) || lower.ends_with(&format!("-{w}")))
+        || words.iter().any(|w| {
+            lower
+                .strip_suffix(w)
+                .is_some_and(|head| head.ends_with(['_', '-']))
+        })
     {
         return true;
     }
@@ -235,15 +239,23 @@ const SOURCE_SUFFIXES: &[&str] = &[
     "nim", "vb", "fs",
 ];
 
-/// True when `at` (a byte offset in `text`) lies inside a string literal opened earlier on
-/// its line: an odd number of `"`, `'` or `` ` `` before it (escaped quotes are rare in
+/// True when a value preceded on its line by `line_before` lies inside a string literal
+/// opened there: an odd number of `"`, `'` or `` ` `` before it (escaped quotes are rare in
 /// the lines this is asked about, and a miscount only costs a confidence level).
-pub(crate) fn inside_quotes(text: &[u8], at: usize) -> bool {
-    let start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |n| n + 1);
-    let line = &text[start..at];
+pub(crate) fn inside_quotes(line_before: &[u8]) -> bool {
     [b'"', b'\'', b'`']
         .iter()
-        .any(|&q| memchr::memchr_iter(q, line).count() % 2 == 1)
+        .any(|&q| memchr::memchr_iter(q, line_before).count() % 2 == 1)
+}
+
+/// The part of `path` inside `root`: what path rules and [`is_example_path`] should read,
+/// since the directories above a project (`/home/me/tests/app`) say nothing about a file in
+/// it. `path` itself when it is not inside `root`, or is `root`.
+pub fn path_inside<'a>(path: &'a Path, root: &Path) -> &'a Path {
+    match path.strip_prefix(root) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel,
+        _ => path,
+    }
 }
 
 /// True when `path` names a source file of a programming language ([`SOURCE_SUFFIXES`]).
@@ -436,12 +448,11 @@ mod tests {
 
     #[test]
     fn quotes_before_a_value() {
-        let text = b"a = 1\nurl = \"http://h/?token=abc\"\nb = x'y";
-        let at = |needle: &[u8]| memchr::memmem::find(text, needle).unwrap();
-        assert!(inside_quotes(text, at(b"abc")));
-        assert!(!inside_quotes(text, at(b"1")));
-        assert!(inside_quotes(text, at(b"y")));
-        assert!(!inside_quotes(text, at(b"x'")));
+        assert!(inside_quotes(b"url = \"http://h/?token="));
+        assert!(!inside_quotes(b"a = "));
+        assert!(inside_quotes(b"b = x'"));
+        assert!(!inside_quotes(b"b = "));
+        assert!(!inside_quotes(b"s = \"a\" + "));
     }
 
     #[test]

@@ -68,7 +68,7 @@ mod scanner;
 pub mod secret_files;
 
 pub use confidence::{
-    is_example_path, is_source_path, value_confidence, Confidence, RuleConfidence,
+    is_example_path, is_source_path, path_inside, value_confidence, Confidence, RuleConfidence,
 };
 pub use entropy::shannon as entropy;
 pub use error::SecretsError;

@@ -692,6 +692,9 @@ impl Scanner {
         }
         kept.sort_by_key(|r| (r.range.start, r.rule));
         let bytes = text.as_bytes();
+        // Where the text is, for rules that rate a value also by its place: once per text.
+        let in_example = path.is_some_and(is_example_path);
+        let in_source = path.is_some_and(is_source_path);
         let (mut pos, mut line) = (0usize, 1usize);
         kept.into_iter()
             .map(|r| {
@@ -711,11 +714,10 @@ impl Scanner {
                     RuleConfidence::High => Confidence::High,
                     RuleConfidence::Medium => Confidence::Medium,
                     RuleConfidence::Low => Confidence::Low,
-                    RuleConfidence::ByValue if path.is_some_and(is_example_path) => Confidence::Low,
+                    RuleConfidence::ByValue if in_example => Confidence::Low,
                     // A bare value in source code: an expression, not a literal.
                     RuleConfidence::ByValue
-                        if path.is_some_and(is_source_path)
-                            && !inside_quotes(bytes, r.range.start) =>
+                        if in_source && !inside_quotes(&bytes[line_start..start]) =>
                     {
                         Confidence::Low
                     }
