@@ -59,6 +59,7 @@ pub mod builtin;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod confidence;
+mod doc_context;
 mod entropy;
 mod error;
 mod filters;

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::confidence::{
     inside_quotes, is_example_path, is_source_path, value_confidence, Confidence, RuleConfidence,
 };
+use crate::doc_context::{doc_syntax, DocContext};
 use crate::entropy::shannon;
 use crate::filters::{
     basic_password_is_word, documentation_url_example, is_password_hash, is_placeholder,
@@ -695,6 +696,9 @@ impl Scanner {
         // Where the text is, for rules that rate a value also by its place: once per text.
         let in_example = path.is_some_and(is_example_path);
         let in_source = path.is_some_and(is_source_path);
+        let mut documentation = path
+            .and_then(doc_syntax)
+            .map(|syntax| DocContext::new(syntax, bytes));
         let (mut pos, mut line) = (0usize, 1usize);
         kept.into_iter()
             .map(|r| {
@@ -718,6 +722,14 @@ impl Scanner {
                     // A bare value in source code: an expression, not a literal.
                     RuleConfidence::ByValue
                         if in_source && !inside_quotes(&bytes[line_start..start]) =>
+                    {
+                        Confidence::Low
+                    }
+                    // Shown in a comment or a documentation block, not used.
+                    RuleConfidence::ByValue
+                        if documentation
+                            .as_mut()
+                            .is_some_and(|doc| doc.is_documentation(line_start, start)) =>
                     {
                         Confidence::Low
                     }

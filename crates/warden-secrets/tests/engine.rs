@@ -132,6 +132,40 @@ fn where_a_value_is_written_rates_it() {
 }
 
 #[test]
+fn values_shown_in_comments_and_documentation_are_low() {
+    let s = Scanner::builtin();
+    let rate = |path: &str, text: &str| {
+        let f = s.scan_path_hint(Some(path), text);
+        assert_eq!(f.len(), 1, "{path}: {text}");
+        f[0].confidence
+    };
+    let value = "Xq2pLm9Zr4Tw7YbN3c8K";
+    let code = format!("client.password = \"{value}\"\n");
+    assert_eq!(rate("lib/client.rb", &code), Confidence::Medium);
+    // A doc comment shows how a call is used.
+    let ruby_doc = format!("#\n#   client.password = \"{value}\"\n#\ndef password=(v)\nend\n");
+    assert_eq!(rate("lib/client.rb", &ruby_doc), Confidence::Low);
+    let javadoc = format!("/**\n * Example: api_token = \"{value}\"\n */\n");
+    assert_eq!(rate("src/Client.java", &javadoc), Confidence::Low);
+    // Perl's POD and Python's docstrings are documentation.
+    let pod = format!("=head1 SYNOPSIS\n\n my $password = '{value}';\n\n=cut\n");
+    assert_eq!(rate("lib/Client.pm", &pod), Confidence::Low);
+    let after_pod = format!("=head1 NAME\n\n=cut\n\nmy $password = '{value}';\n");
+    assert_eq!(rate("lib/Client.pm", &after_pod), Confidence::Medium);
+    let docstring = format!("def login():\n    \"\"\"\n    api_token: {value}\n    \"\"\"\n");
+    assert_eq!(rate("app/login.py", &docstring), Confidence::Low);
+    let after_docstring = format!("\"\"\"Settings.\"\"\"\nAPI_TOKEN = \"{value}\"\n");
+    assert_eq!(
+        rate("app/settings.py", &after_docstring),
+        Confidence::Medium
+    );
+    // In configuration a commented-out line is often a real value set aside.
+    let env = format!("# API_TOKEN={value}\n");
+    assert_eq!(rate(".env", &env), Confidence::Medium);
+    assert_eq!(rate("deploy/run.sh", &env), Confidence::Medium);
+}
+
+#[test]
 fn user_rules_set_their_confidence() {
     let spec: RuleSpec = toml::from_str(
         r#"

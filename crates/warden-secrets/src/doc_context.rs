@@ -1,0 +1,283 @@
+//! Whether a place in a program's source is a comment or a documentation block.
+//!
+//! A value a by-value rule finds there (`uri.password = "V3ry_S3nsit1ve"` in a Ruby doc
+//! comment, a password in a Perl SYNOPSIS, sample output in a Python docstring) is written
+//! to show how something is used: the confidence rules rate it low, as they rate a value in
+//! a documentation file. Only programming languages are read this way: in a configuration
+//! file (`.env`, `.ini`, YAML) a commented-out line is often a real value set aside, so it
+//! keeps its rating.
+//!
+//! Not a parser: a comment is a line that starts with the language's comment mark, or a
+//! mark outside quotes before the value on its line; documentation blocks are Perl's POD and
+//! Python's triple-quoted strings, walked once per text. A misreading costs one confidence
+//! level, never a finding: the hook acts on findings of every confidence.
+
+/// How one programming language writes comments and documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocSyntax {
+    /// What a comment starts with: the first thing on a comment line, or a mark outside
+    /// quotes later on a line.
+    comment_marks: &'static [&'static str],
+    /// A comment line may also start with `* ` (the inside of a `/** ... */` block).
+    star_lines: bool,
+    /// Perl's POD blocks (`=head1` ... `=cut`).
+    pod: bool,
+    /// Python's triple-quoted strings: docstrings, and the YAML documentation and sample
+    /// output Ansible modules keep in them.
+    triple_quoted: bool,
+}
+
+const C_LIKE: DocSyntax = DocSyntax {
+    comment_marks: &["//", "/*"],
+    star_lines: true,
+    pod: false,
+    triple_quoted: false,
+};
+
+const fn marks(comment_marks: &'static [&'static str]) -> DocSyntax {
+    DocSyntax {
+        comment_marks,
+        star_lines: false,
+        pod: false,
+        triple_quoted: false,
+    }
+}
+
+/// The languages read by their comments, by file suffix (matched without case). Shell
+/// scripts are left out: they are as often configuration (`export TOKEN=...`) as code.
+const LANGUAGES: &[(&[&str], DocSyntax)] = &[
+    (
+        &[
+            "c", "h", "cc", "cpp", "cxx", "hh", "hpp", "hxx", "inl", "m", "mm", "cs", "java", "kt",
+            "kts", "scala", "groovy", "go", "rs", "swift", "js", "mjs", "cjs", "jsx", "ts", "tsx",
+            "dart", "zig", "fs",
+        ],
+        C_LIKE,
+    ),
+    (
+        &["php", "inc"],
+        DocSyntax {
+            comment_marks: &["//", "/*", "#"],
+            ..C_LIKE
+        },
+    ),
+    (
+        &["py", "pyi"],
+        DocSyntax {
+            triple_quoted: true,
+            ..marks(&["#"])
+        },
+    ),
+    (
+        &["pl", "pm"],
+        DocSyntax {
+            pod: true,
+            ..marks(&["#"])
+        },
+    ),
+    (
+        &[
+            "rb", "rake", "gemspec", "r", "jl", "nim", "tcl", "ex", "exs",
+        ],
+        marks(&["#"]),
+    ),
+    (&["lua", "sql", "hs"], marks(&["--"])),
+    (
+        &[
+            "lisp", "lsp", "cl", "asd", "el", "clj", "cljs", "scm", "ss", "rkt",
+        ],
+        marks(&[";"]),
+    ),
+    (&["erl", "hrl"], marks(&["%"])),
+];
+
+/// The comment syntax of the programming language `path` is written in, if it is one.
+pub fn doc_syntax(path: &str) -> Option<DocSyntax> {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    let (stem, suffix) = name.rsplit_once('.')?;
+    if stem.is_empty() {
+        return None;
+    }
+    LANGUAGES
+        .iter()
+        .find(|(suffixes, _)| suffixes.iter().any(|s| suffix.eq_ignore_ascii_case(s)))
+        .map(|&(_, syntax)| syntax)
+}
+
+/// Answers, for places met in increasing order in one text, whether each is in a comment
+/// or a documentation block. Walks the text once however many places are asked about.
+pub struct DocContext<'a> {
+    syntax: DocSyntax,
+    text: &'a [u8],
+    /// How far the block walkers have read.
+    walked: usize,
+    /// The quote byte of the triple-quoted string open at `walked`, if one is.
+    open_triple: Option<u8>,
+    /// A POD block is open at `walked`.
+    in_pod: bool,
+}
+
+impl<'a> DocContext<'a> {
+    pub fn new(syntax: DocSyntax, text: &'a [u8]) -> Self {
+        DocContext {
+            syntax,
+            text,
+            walked: 0,
+            open_triple: None,
+            in_pod: false,
+        }
+    }
+
+    /// True when the value at `start`, on the line that begins at `line_start`, is in a
+    /// comment or a documentation block. `start` must not go back between calls.
+    pub fn is_documentation(&mut self, line_start: usize, start: usize) -> bool {
+        let line_before = &self.text[line_start..start];
+        let inside_block = self.walk_to(line_start, start);
+        inside_block || self.in_comment(line_before)
+    }
+
+    fn in_comment(&self, line_before: &[u8]) -> bool {
+        let indent = line_before
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+        let rest = &line_before[indent..];
+        if self.syntax.star_lines && (rest == b"*" || rest.starts_with(b"* ")) {
+            return true;
+        }
+        self.syntax.comment_marks.iter().any(|mark| {
+            memchr::memmem::find_iter(rest, mark.as_bytes())
+                .any(|at| !crate::confidence::inside_quotes(&rest[..at]))
+        })
+    }
+
+    /// Advances the block walkers: POD to `line_start` (a directive opens or closes a block
+    /// for the lines after it), triple quotes to `start`. True when `start` is in a block.
+    fn walk_to(&mut self, line_start: usize, start: usize) -> bool {
+        let from = self.walked.min(start);
+        if self.syntax.pod {
+            self.walk_pod(from, line_start);
+        }
+        if self.syntax.triple_quoted {
+            self.walk_triple_quotes(from, start);
+        }
+        self.walked = self.walked.max(start);
+        self.in_pod || self.open_triple.is_some()
+    }
+
+    fn walk_pod(&mut self, from: usize, to: usize) {
+        if to < from {
+            return;
+        }
+        let text = &self.text[..to];
+        let directive = |at: usize| -> Option<bool> {
+            let rest = &text[at..];
+            (rest.len() >= 2 && rest[0] == b'=' && rest[1].is_ascii_alphabetic())
+                .then(|| !rest.starts_with(b"=cut"))
+        };
+        if from == 0 {
+            if let Some(open) = directive(0) {
+                self.in_pod = open;
+            }
+        }
+        let search_from = from.saturating_sub(1);
+        for nl in memchr::memchr_iter(b'\n', &text[search_from..]) {
+            let at = search_from + nl + 1;
+            if at >= to {
+                break;
+            }
+            if let Some(open) = directive(at) {
+                self.in_pod = open;
+            }
+        }
+    }
+
+    fn walk_triple_quotes(&mut self, from: usize, to: usize) {
+        let mut at = from;
+        while at < to {
+            let Some(found) = memchr::memchr2(b'"', b'\'', &self.text[at..to]) else {
+                break;
+            };
+            let q = at + found;
+            let quote = self.text[q];
+            let triple = self.text.get(q..q + 3) == Some(&[quote, quote, quote][..]);
+            if !triple {
+                at = q + 1;
+                continue;
+            }
+            match self.open_triple {
+                None => self.open_triple = Some(quote),
+                Some(open) if open == quote => self.open_triple = None,
+                Some(_) => {}
+            }
+            at = q + 3;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every place of `marker` in `text`, in order, rated.
+    fn rate(path: &str, text: &str, marker: &str) -> Vec<bool> {
+        let syntax = doc_syntax(path).expect("a language");
+        let mut ctx = DocContext::new(syntax, text.as_bytes());
+        text.match_indices(marker)
+            .map(|(start, _)| {
+                let line_start = text[..start].rfind('\n').map_or(0, |n| n + 1);
+                ctx.is_documentation(line_start, start)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn languages_by_suffix() {
+        assert!(doc_syntax("lib/uri/generic.rb").is_some());
+        assert!(doc_syntax("src/App.JAVA").is_some());
+        assert!(doc_syntax("Finance/Streamer.pm").unwrap().pod);
+        assert!(doc_syntax("plugins/modules/eos.py").unwrap().triple_quoted);
+        for config in [
+            ".env",
+            "app.yaml",
+            "run.sh",
+            "settings.ini",
+            "Makefile",
+            "x/.py",
+        ] {
+            assert!(doc_syntax(config).is_none(), "{config}");
+        }
+    }
+
+    #[test]
+    fn comment_lines_and_trailing_comments() {
+        let ruby = "x = 1\n  #   uri.password = \"VALUE\"\npassword = \"VALUE\"\n";
+        assert_eq!(rate("a.rb", ruby, "VALUE"), [true, false]);
+        let java = "/**\n * token: VALUE\n */\nString t = \"VALUE\"; // VALUE\n*p = \"VALUE\";\n";
+        assert_eq!(rate("A.java", java, "VALUE"), [true, false, true, false]);
+        // A mark inside a string is not a comment.
+        let php = "$u = \"http://h/#x\"; $pw = 'VALUE';\n";
+        assert_eq!(rate("a.php", php, "VALUE"), [false]);
+        let lisp = "(defvar *token* \"VALUE\") ; VALUE\n";
+        assert_eq!(rate("a.lisp", lisp, "VALUE"), [false, true]);
+    }
+
+    #[test]
+    fn pod_blocks() {
+        let perl = "=head1 SYNOPSIS\n\n my $pass = 'VALUE';\n\n=cut\n\nmy $pass = 'VALUE';\n\
+                    =pod\nVALUE\n";
+        assert_eq!(rate("a.pm", perl, "VALUE"), [true, false, true]);
+        // `=` inside a line is not a directive.
+        let code = "my $x =\n'VALUE';\n";
+        assert_eq!(rate("a.pl", code, "VALUE"), [false]);
+    }
+
+    #[test]
+    fn triple_quoted_strings() {
+        let py = "\"\"\"Module.\n\n  passphrase: VALUE\n\"\"\"\nTOKEN = 'VALUE'\n\
+                  EXAMPLES = r'''\n- token: VALUE \"\"\" still open\n'''\nKEY = \"VALUE\"\n";
+        assert_eq!(rate("m.py", py, "VALUE"), [true, false, true, false]);
+        // In Perl, quotes say nothing about documentation.
+        assert_eq!(rate("a.pm", "'''\nVALUE\n", "VALUE"), [false]);
+    }
+}
