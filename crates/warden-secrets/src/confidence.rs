@@ -250,6 +250,29 @@ pub(crate) fn inside_quotes(line_before: &[u8]) -> bool {
         .any(|&q| memchr::memchr_iter(q, line_before).count() % 2 == 1)
 }
 
+/// Words a name uses to say that its value is made up: `DUMMYPASSWORD`, `$dummyPassword`,
+/// `fake_token`, `sample_secret`, `placeholderKey`, `mockApiToken`.
+const MADE_UP_NAMES: &[&str] = &["dummy", "fake", "example", "sample", "placeholder", "mock"];
+
+/// True when the name a value is given to, the last word before it on its line
+/// (`line_before`: `const DUMMYPASSWORD = '`, `"fake_token": "`), says the value is made
+/// up ([`MADE_UP_NAMES`]).
+pub(crate) fn named_as_made_up(line_before: &[u8]) -> bool {
+    let is_name_byte = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.' | b'-');
+    let Some(end) = line_before.iter().rposition(is_name_byte) else {
+        return false;
+    };
+    let start = line_before[..end]
+        .iter()
+        .rposition(|b| !is_name_byte(b))
+        .map_or(0, |p| p + 1);
+    let name = &line_before[start..=end];
+    MADE_UP_NAMES.iter().any(|w| {
+        name.windows(w.len())
+            .any(|part| part.eq_ignore_ascii_case(w.as_bytes()))
+    })
+}
+
 /// The part of `path` inside `root`: what path rules and [`is_example_path`] should read,
 /// since the directories above a project (`/home/me/tests/app`) say nothing about a file in
 /// it. `path` itself when it is not inside `root`, or is `root`.
@@ -465,6 +488,22 @@ mod tests {
         assert!(inside_quotes(b"b = x'"));
         assert!(!inside_quotes(b"b = "));
         assert!(!inside_quotes(b"s = \"a\" + "));
+    }
+
+    #[test]
+    fn names_that_say_made_up() {
+        for line in [
+            "    const DUMMYPASSWORD = '",
+            "protected static $dummyPassword = '",
+            "  \"fake_token\": \"",
+            "SAMPLE_API_KEY=",
+            "mockSecret := \"",
+        ] {
+            assert!(named_as_made_up(line.as_bytes()), "{line}");
+        }
+        for line in ["password = \"", "api_token: ", "", "= '", "DB_PASSWORD="] {
+            assert!(!named_as_made_up(line.as_bytes()), "{line}");
+        }
     }
 
     #[test]

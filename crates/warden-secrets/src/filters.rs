@@ -41,6 +41,10 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "<%",
     // Ruby string interpolation (`"#{Dir.pwd}/"`).
     "#{",
+    // Format directives, printf's `%s` (not `%d`: `%d3` is URL encoding) and Python's `{}`:
+    // a format string, filled in later.
+    "%s",
+    "{}",
 ];
 
 /// Values that are common stand-ins in docs when they make up the whole secret.
@@ -166,6 +170,15 @@ fn is_plain_placeholder(value: &[u8]) -> bool {
         }
     }
     if is_sequence_filler(value) {
+        return true;
+    }
+    // Common Lisp's format directives (`~A/~A/s3/aws4_request`). Two of them: one `~` and a
+    // letter is part of some providers' secrets (Azure's client secrets have a `~`).
+    let lisp_directives = value
+        .windows(2)
+        .filter(|w| w[0] == b'~' && matches!(w[1], b'A' | b'a' | b'S' | b's' | b'D' | b'd'))
+        .count();
+    if lisp_directives >= 2 {
         return true;
     }
     // A value made of one or two distinct bytes (`0000...`, `abab...`) is filler.
@@ -790,10 +803,17 @@ mod tests {
             "0000000000000000",
             "password",
             "$TOKEN",
+            "~A/~A/~A/s3/aws4_request",
+            "user-%s-k8Xq2pLm",
+            "{}:{}@db.internal",
         ] {
             assert!(is_placeholder(p.as_bytes()), "{p}");
         }
-        for s in ["ghp_4kT9zQ2mW8rL1xV7bN3cF6hJ0pS5dG2aY8eU", "Tr0ub4dor&3xyz"] {
+        for s in [
+            "ghp_4kT9zQ2mW8rL1xV7bN3cF6hJ0pS5dG2aY8eU",
+            "Tr0ub4dor&3xyz",
+            "Jk88Q~aNcTOm6DPf7aZ2ZnT3fh4d5ws8yWm.uaJh",
+        ] {
             assert!(!is_placeholder(s.as_bytes()), "{s}");
         }
     }

@@ -9,7 +9,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
 
 use crate::confidence::{
-    inside_quotes, is_example_path, is_source_path, value_confidence, Confidence, RuleConfidence,
+    inside_quotes, is_example_path, is_source_path, named_as_made_up, value_confidence, Confidence,
+    RuleConfidence,
 };
 use crate::doc_context::{doc_syntax, DocContext};
 use crate::entropy::shannon;
@@ -723,6 +724,10 @@ impl Scanner {
                     RuleConfidence::ByValue
                         if in_source && !inside_quotes(&bytes[line_start..start]) =>
                     {
+                        Confidence::Low
+                    }
+                    // `DUMMY_PASSWORD = ...`: the name says it.
+                    RuleConfidence::ByValue if named_as_made_up(&bytes[line_start..start]) => {
                         Confidence::Low
                     }
                     // Shown in a comment or a documentation block, not used.
