@@ -148,7 +148,10 @@ pub fn value_confidence(value: &[u8]) -> Confidence {
     if crate::entropy(value) < MIN_SPREAD * ceiling {
         return Confidence::Low;
     }
-    if is_lower_case_path(value) || word_share(value) >= MAX_WORD_SHARE {
+    if is_lower_case_path(value)
+        || is_variable_reference(value)
+        || word_share(value) >= MAX_WORD_SHARE
+    {
         return Confidence::Low;
     }
     Confidence::Medium
@@ -251,25 +254,90 @@ pub(crate) fn inside_quotes(line_before: &[u8]) -> bool {
 }
 
 /// Words a name uses to say that its value is made up: `DUMMYPASSWORD`, `$dummyPassword`,
-/// `fake_token`, `sample_secret`, `placeholderKey`, `mockApiToken`.
+/// `fake_token`, `sample_secret`, `placeholderKey`, `mockApiToken`. Found anywhere in it.
 const MADE_UP_NAMES: &[&str] = &["dummy", "fake", "example", "sample", "placeholder", "mock"];
 
+/// Last words of a name (split at `_`, `-`, `.` and lower-to-upper case changes) that say
+/// its value is derived from a secret, not a credential: `pwd_sha1`, `passwordHash`,
+/// `PASSWORD_SALT`, `token_digest`, `secret_key_fingerprint` (but `SHA1_SECRET` is a secret).
+const DERIVED_NAME_HEADS: &[&str] = &[
+    "hash",
+    "salt",
+    "digest",
+    "checksum",
+    "fingerprint",
+    "md5",
+    "sha1",
+    "sha256",
+    "sha512",
+];
+
+/// Words anywhere in a name that say its value is derived or public: `hashed_password`,
+/// `publicKey`, `public_token`.
+const DERIVED_NAME_WORDS: &[&str] = &["hashed", "salted", "public"];
+
 /// True when the name a value is given to, the last word before it on its line
-/// (`line_before`: `const DUMMYPASSWORD = '`, `"fake_token": "`), says the value is made
-/// up ([`MADE_UP_NAMES`]).
-pub(crate) fn named_as_made_up(line_before: &[u8]) -> bool {
+/// (`line_before`: `const DUMMYPASSWORD = '`, `"pwd_sha1": '`, `/etc/passwd: `), says the
+/// value is not a credential: made up ([`MADE_UP_NAMES`]), derived from one or public
+/// ([`DERIVED_NAME_HEADS`], [`DERIVED_NAME_WORDS`]), or the name is the end of a file path.
+pub(crate) fn name_says_not_a_credential(line_before: &[u8]) -> bool {
     let is_name_byte = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.' | b'-');
     let Some(end) = line_before.iter().rposition(is_name_byte) else {
         return false;
     };
-    let start = line_before[..end]
-        .iter()
-        .rposition(|b| !is_name_byte(b))
-        .map_or(0, |p| p + 1);
-    let name = &line_before[start..=end];
-    MADE_UP_NAMES.iter().any(|w| {
+    let before = line_before[..end].iter().rposition(|b| !is_name_byte(b));
+    let name = &line_before[before.map_or(0, |p| p + 1)..=end];
+    // `/etc/passwd: `, but not the user name of `mysql://user:`.
+    if before.is_some_and(|p| line_before[p] == b'/' && !line_before[..=p].ends_with(b"://")) {
+        return true;
+    }
+    if MADE_UP_NAMES.iter().any(|w| {
         name.windows(w.len())
             .any(|part| part.eq_ignore_ascii_case(w.as_bytes()))
+    }) {
+        return true;
+    }
+    let is_one_of =
+        |word: &[u8], list: &[&str]| list.iter().any(|w| word.eq_ignore_ascii_case(w.as_bytes()));
+    name_words(name)
+        .last()
+        .is_some_and(|head| is_one_of(head, DERIVED_NAME_HEADS))
+        || name_words(name).any(|word| is_one_of(word, DERIVED_NAME_WORDS))
+}
+
+/// The words of an identifier: split at `_`, `-`, `.`, `$` and where a lower-case letter or
+/// digit is followed by a capital (`passwordHash` is `password`, `Hash`).
+fn name_words(name: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at < name.len() {
+            let b = name[at];
+            if matches!(b, b'_' | b'-' | b'.' | b'$') {
+                let word = &name[start..at];
+                at += 1;
+                start = at;
+                if !word.is_empty() {
+                    return Some(word);
+                }
+                continue;
+            }
+            let camel = at > start
+                && b.is_ascii_uppercase()
+                && (name[at - 1].is_ascii_lowercase() || name[at - 1].is_ascii_digit());
+            if camel {
+                let word = &name[start..at];
+                start = at;
+                at += 1;
+                return Some(word);
+            }
+            at += 1;
+        }
+        (start < name.len()).then(|| {
+            let word = &name[start..];
+            start = name.len();
+            word
+        })
     })
 }
 
@@ -302,6 +370,21 @@ fn is_lower_case_path(v: &[u8]) -> bool {
     v.contains(&b'/')
         && v.iter()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"/_.:-".contains(b))
+}
+
+/// True for a Perl, PHP or shell variable read into the value (`$cmmty_string`,
+/// `$this->db_pass`, `@secret_list`): a sigil, a lower-case letter or `_`, then name
+/// characters and accessors only. (`$` and a capital is a placeholder already.) A random
+/// password starts so and has no other symbol about three times in 100,000.
+fn is_variable_reference(v: &[u8]) -> bool {
+    matches!(v, [b'$' | b'@', b'a'..=b'z' | b'_', ..])
+        && v[2..].iter().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'_' | b'-' | b'>' | b':' | b'.' | b'[' | b']' | b'{' | b'}' | b'\''
+                )
+        })
 }
 
 /// The size of the alphabet a value seems drawn from: hex when it is all hex digits of one
@@ -491,19 +574,50 @@ mod tests {
     }
 
     #[test]
-    fn names_that_say_made_up() {
+    fn names_that_say_not_a_credential() {
         for line in [
             "    const DUMMYPASSWORD = '",
             "protected static $dummyPassword = '",
             "  \"fake_token\": \"",
             "SAMPLE_API_KEY=",
             "mockSecret := \"",
+            "    'pwd_sha1': '",
+            "user.passwordHash = \"",
+            "PASSWORD_SALT=",
+            "secret_key_fingerprint: ",
+            "hashed_password = '",
+            "publicKey: \"",
+            "    $ puppet filebucket backup /etc/passwd\n    /etc/passwd: ",
         ] {
-            assert!(named_as_made_up(line.as_bytes()), "{line}");
+            assert!(name_says_not_a_credential(line.as_bytes()), "{line}");
         }
-        for line in ["password = \"", "api_token: ", "", "= '", "DB_PASSWORD="] {
-            assert!(!named_as_made_up(line.as_bytes()), "{line}");
+        for line in [
+            "password = \"",
+            "api_token: ",
+            "",
+            "= '",
+            "DB_PASSWORD=",
+            "hashicorp_token = \"",
+            "publisher_secret = '",
+            "SHA1_SECRET=",
+            "DB_URL = \"mysql://nova:",
+        ] {
+            assert!(!name_says_not_a_credential(line.as_bytes()), "{line}");
         }
+    }
+
+    #[test]
+    fn words_of_names() {
+        let words = |n: &str| -> Vec<String> {
+            name_words(n.as_bytes())
+                .map(|w| String::from_utf8(w.to_vec()).unwrap())
+                .collect()
+        };
+        assert_eq!(words("pwd_sha1"), ["pwd", "sha1"]);
+        assert_eq!(words("passwordHash"), ["password", "Hash"]);
+        assert_eq!(words("$api2Token.value"), ["api2", "Token", "value"]);
+        assert_eq!(words("TOKEN"), ["TOKEN"]);
+        assert_eq!(words("__x__"), ["x"]);
     }
 
     #[test]
@@ -525,6 +639,8 @@ mod tests {
             "パスワードの確認が入力されたパスワードと一致しません。",
             "Best\u{e4}tigenBest\u{e4}tigen12",
             "pkcs11/crypto_plugin",
+            "$cmmty_string",
+            "$this->db_password",
             "vendor/pkg-name/v2.1",
         ] {
             assert_eq!(value_confidence(v.as_bytes()), Confidence::Low, "{v}");

@@ -9,8 +9,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
 
 use crate::confidence::{
-    inside_quotes, is_example_path, is_source_path, named_as_made_up, value_confidence, Confidence,
-    RuleConfidence,
+    inside_quotes, is_example_path, is_source_path, name_says_not_a_credential, value_confidence,
+    Confidence, RuleConfidence,
 };
 use crate::doc_context::{doc_syntax, DocContext};
 use crate::entropy::shannon;
@@ -726,8 +726,10 @@ impl Scanner {
                     {
                         Confidence::Low
                     }
-                    // `DUMMY_PASSWORD = ...`: the name says it.
-                    RuleConfidence::ByValue if named_as_made_up(&bytes[line_start..start]) => {
+                    // `DUMMY_PASSWORD = ...`, `password_hash = ...`: the name says it.
+                    RuleConfidence::ByValue
+                        if name_says_not_a_credential(&bytes[line_start..start]) =>
+                    {
                         Confidence::Low
                     }
                     // Shown in a comment or a documentation block, not used.
