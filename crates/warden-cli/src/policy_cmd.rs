@@ -19,7 +19,8 @@ pub enum PolicyCommand {
     },
     /// Report syntax errors, rules that can never match and rules shadowed by others.
     Lint {
-        /// Files to lint (default: every layer that applies here).
+        /// Files to lint (default: the file `$WARDEN_POLICY` names when it is set, as the
+        /// hook reads it; else every layer that applies here).
         files: Vec<PathBuf>,
         /// Exit non-zero on warnings too.
         #[arg(long)]
@@ -56,7 +57,11 @@ pub fn run(cmd: &PolicyCommand, out: &mut dyn std::io::Write) -> Result<i32> {
             strict,
             json,
         } => {
-            let targets: Vec<(PathBuf, Layer)> = if files.is_empty() {
+            let targets: Vec<(PathBuf, Layer)> = if let (true, Some(explicit)) =
+                (files.is_empty(), crate::hook::explicit_policy())
+            {
+                vec![(explicit, Layer::Explicit)]
+            } else if files.is_empty() {
                 let root = crate::project::project_root(&crate::project::current_dir()?);
                 discover(&root, crate::project::home_dir().as_deref())
             } else {

@@ -453,6 +453,32 @@ fn check_decides_with_the_policy_file_the_hook_would_use() {
     );
 }
 
+/// With no file named, `warden policy lint` lints what the hook would load: the file
+/// `$WARDEN_POLICY` names when it is set, else the project's layers.
+#[test]
+fn lint_reads_the_policy_file_the_hook_would_use() {
+    let dir = repo();
+    assert!(warden(dir.path(), &["init"]).status.success());
+    let broken = dir.path().join("ci-policy.toml");
+    std::fs::write(&broken, "[permissions]\ndeny = [\"Bash(\"]\n").unwrap();
+    let lint = |env_policy: Option<&Path>| {
+        let mut cmd = Command::new(WARDEN);
+        cmd.args(["policy", "lint"])
+            .current_dir(dir.path())
+            .env("HOME", dir.path().join("home"))
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("WARDEN_POLICY");
+        if let Some(p) = env_policy {
+            cmd.env("WARDEN_POLICY", p);
+        }
+        cmd.output().unwrap()
+    };
+    assert_eq!(lint(None).status.code(), Some(0));
+    let out = lint(Some(&broken));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(contains(&out.stdout, "ci-policy.toml:2"), "{out:?}");
+}
+
 /// `warden scan` lists findings of medium confidence and up by default; the rest are counted
 /// and listed with `--confidence low`. The exit status follows what is listed.
 #[test]
