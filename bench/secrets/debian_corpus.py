@@ -209,3 +209,64 @@ def write_lists(out, packages, grand):
         for p in files:
             f.write(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(out)}\n")
     print(f"total: {grand / MIB:.1f} MiB in {len(files)} files, {len(packages)} sources, in {out}")
+
+
+# What the seventh and later held-out scripts share: the suffixes they take, the scripts they
+# recognise, the names every earlier corpus drew from, and how a script's pools are run.
+
+# Configuration suffixes every pool takes.
+CONF = {".conf", ".cfg", ".cnf", ".ini", ".yaml", ".yml", ".json", ".toml", ".xml",
+        ".properties", ".env", ".example", ".sample", ".sh", ".bash",
+        ".service", ".socket", ".timer"}
+# Code suffixes the eighth and later corpora take in every pool, with CONF.
+CODE = {".py", ".pl", ".pm", ".rb", ".php", ".js", ".lua", ".tcl", ".html", ".tpl",
+        ".sql"} | CONF
+SCRIPT_ROOTS = {("etc",), ("usr", "lib"), ("usr", "share"), ("usr", "bin"), ("usr", "sbin")}
+
+# Package names the pools of make_corpus.py and make_heldout.py to make_heldout6.py drew from.
+SEEN_BEFORE_7 = [
+    r"^golang-", r"^ruby-", r"^php-", r"^python3-", r"^node-", r"^r-cran-", r"^elpa-",
+    r"^lua-", r"^librust-", r"^ansible", r"^puppet-module-", r"^lib.*-perl$", r"-doc$",
+    r"-common$", r"^libocaml", r"^ocaml-", r"-ocaml-dev$", r"^octave-", r"^erlang-",
+    r"^elixir-", r"^tcl", r"^tk", r"^lib.*-dev$", r"-examples?$", r"-data$", r"-tools$",
+    r"-utils$", r"^guile-", r"^libjs-", r"^r-bioc-", r"^texlive-", r"^vim-",
+    r"^gnome-shell-extension-", r"-plugins?$",
+]
+
+
+def script(path, rel):
+    """A file under etc/, usr/lib/, usr/share/, usr/bin/ or usr/sbin/ that starts with `#!`."""
+    if rel.parts[:1] not in SCRIPT_ROOTS and rel.parts[:2] not in SCRIPT_ROOTS:
+        return False
+    with open(path, "rb") as f:
+        return f.read(2) == b"#!"
+
+
+def pool_patterns(pools):
+    """Every name pattern of `pools`: what the next corpus must exclude."""
+    return [p for _, patterns, _, _, _ in pools for p in patterns]
+
+
+def run_pools(pools, seen, default_mib, default_salt, prefix, cap=3 * MIB, max_deb=64 * MIB,
+              batch=8):
+    """The command line of a held-out script (`OUT [TOTAL_MIB] [SALT]`): builds OUT from
+    `pools` (see `build_pools`), a package belonging to the first pool whose patterns match
+    its name, excluding every name `seen` (patterns of earlier corpora) matches, at most `cap`
+    bytes per package."""
+    import re
+    out = Path(sys.argv[1])
+    total = int(sys.argv[2]) if len(sys.argv) > 2 else default_mib
+    salt = sys.argv[3] if len(sys.argv) > 3 else default_salt
+
+    def pool_of(name):
+        for label, patterns, _, _, _ in pools:
+            if any(re.search(p, name) for p in patterns):
+                return label
+        return None
+
+    def take(pool, name, deb, room):
+        label, _, exts, _, also = pool
+        return copy_tree(unpack(deb), out / label / name, exts, min(cap, room), also)
+
+    build_pools(out, total, salt, pools, pool_of, re.compile("|".join(seen)), take, prefix,
+                max_deb=max_deb, batch=batch)

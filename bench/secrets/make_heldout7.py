@@ -49,41 +49,16 @@ The rule, written down before any file of it was looked at:
 OUT.packages.txt lists every package and version used; OUT.sha256 a checksum of every file
 (`cd OUT && sha256sum -c --quiet ../OUT.sha256`), both beside OUT, not in it.
 """
-import re
-import sys
-from pathlib import Path
 
-from debian_corpus import MIB, build_pools, copy_tree, unpack
+from debian_corpus import CONF, SEEN_BEFORE_7, pool_patterns, run_pools, script
 
-out = Path(sys.argv[1])
-total = int(sys.argv[2]) if len(sys.argv) > 2 else 120
-salt = sys.argv[3] if len(sys.argv) > 3 else "warden-heldout7-2026-12-03"
-BATCH = 8
-CAP = 3 * MIB
-MAX_DEB = 64 * MIB
-EARLIER = re.compile(r"^golang-|^ruby-|^php-|^python3-|^node-|^r-cran-|^elpa-|^lua-|^librust-"
-                     r"|^ansible|^puppet-module-|^lib.*-perl$|-doc$|-common$|^libocaml|^ocaml-"
-                     r"|-ocaml-dev$|^octave-|^erlang-|^elixir-|^tcl|^tk"
-                     r"|^lib.*-dev$|-examples?$|-data$|-tools$|-utils$|^guile-"
-                     r"|^libjs-|^r-bioc-|^texlive-|^vim-|^gnome-shell-extension-|-plugins?$")
-CONF = {".conf", ".cfg", ".cnf", ".ini", ".yaml", ".yml", ".json", ".toml", ".xml",
-        ".properties", ".env", ".example", ".sample", ".sh", ".bash",
-        ".service", ".socket", ".timer"}
+SEEN_BEFORE = SEEN_BEFORE_7
 WEB = {".php", ".inc", ".phtml", ".tpl", ".py", ".pl", ".js", ".html", ".sql"} | CONF
 DKMS = {".c", ".h"} | CONF
 LISP = {".lisp", ".lsp", ".cl", ".asd"} | CONF
 PG = {".sql", ".control", ".c", ".h", ".py", ".pl"} | CONF
 HELPERS = {".js", ".json", ".html", ".pm", ".pl", ".py", ".sh"} | CONF
 SERVERS = {".py", ".pl", ".rb", ".lua"} | CONF
-SCRIPT_ROOTS = {("etc",), ("usr", "lib"), ("usr", "share"), ("usr", "bin"), ("usr", "sbin")}
-
-
-def script(path, rel):
-    """A file under etc/, usr/lib/, usr/share/, usr/bin/ or usr/sbin/ that starts with `#!`."""
-    if rel.parts[:1] not in SCRIPT_ROOTS and rel.parts[:2] not in SCRIPT_ROOTS:
-        return False
-    with open(path, "rb") as f:
-        return f.read(2) == b"#!"
 
 
 def kbuild(path, rel):
@@ -107,18 +82,8 @@ POOLS = [
 ]
 
 
-def pool_of(name):
-    """The one pool a package name belongs to, by the precedence of POOLS."""
-    for label, patterns, _, _, _ in POOLS:
-        if any(re.search(p, name) for p in patterns):
-            return label
-    return None
+# Every name this corpus and the earlier ones drew from: the next corpus excludes them.
+SEEN = SEEN_BEFORE + pool_patterns(POOLS)
 
-
-def take_pool(pool, name, deb, room):
-    label, _, exts, _, also = pool
-    return copy_tree(unpack(deb), out / label / name, exts, min(CAP, room), also)
-
-
-build_pools(out, total, salt, POOLS, pool_of, EARLIER, take_pool, "heldout7-stage-",
-            max_deb=MAX_DEB, batch=BATCH)
+if __name__ == "__main__":
+    run_pools(POOLS, SEEN_BEFORE, 120, "warden-heldout7-2026-12-03", "heldout7-stage-")

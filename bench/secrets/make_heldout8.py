@@ -48,42 +48,11 @@ OUT.packages.txt lists every package and version used; OUT.sha256 a checksum of 
 (`cd OUT && sha256sum -c --quiet ../OUT.sha256`), both beside OUT, not in it.
 """
 
-import re
-import sys
-from pathlib import Path
+from debian_corpus import CODE, pool_patterns, run_pools, script
+from make_heldout7 import SEEN as SEEN_BEFORE
 
-from debian_corpus import MIB, build_pools, copy_tree, unpack
-
-out = Path(sys.argv[1])
-total = int(sys.argv[2]) if len(sys.argv) > 2 else 120
-salt = sys.argv[3] if len(sys.argv) > 3 else "warden-heldout8-2026-12-03"
-BATCH = 8
-CAP = 3 * MIB
-MAX_DEB = 64 * MIB
-EARLIER = re.compile(r"^golang-|^ruby-|^php-|^python3-|^node-|^r-cran-|^elpa-|^lua-|^librust-"
-                     r"|^ansible|^puppet-module-|^lib.*-perl$|-doc$|-common$|^libocaml|^ocaml-"
-                     r"|-ocaml-dev$|^octave-|^erlang-|^elixir-|^tcl|^tk"
-                     r"|^lib.*-dev$|-examples?$|-data$|-tools$|-utils$|^guile-"
-                     r"|^libjs-|^r-bioc-|^texlive-|^vim-|^gnome-shell-extension-|-plugins?$"
-                     r"|^roundcube|^wordpress|^phpmyadmin|^mediawiki|^icingaweb2|^dokuwiki"
-                     r"|^zabbix|^nagios|^icinga|^munin|^mailman|^sogo|^cacti|-dkms$|^cl-"
-                     r"|^postgresql-[0-9]+-|^webext-|^xul-ext-|^dh-|-server$|-daemon$")
-CONF = {".conf", ".cfg", ".cnf", ".ini", ".yaml", ".yml", ".json", ".toml", ".xml",
-        ".properties", ".env", ".example", ".sample", ".sh", ".bash",
-        ".service", ".socket", ".timer"}
-CODE = {".py", ".pl", ".pm", ".rb", ".php", ".js", ".lua", ".tcl", ".html", ".tpl",
-        ".sql"} | CONF
 NOTEBOOKS = {".ipynb", ".g", ".gi", ".gd", ".sage"} | CODE
 QML = {".qml"} | CODE
-SCRIPT_ROOTS = {("etc",), ("usr", "lib"), ("usr", "share"), ("usr", "bin"), ("usr", "sbin")}
-
-
-def script(path, rel):
-    """A file under etc/, usr/lib/, usr/share/, usr/bin/ or usr/sbin/ that starts with `#!`."""
-    if rel.parts[:1] not in SCRIPT_ROOTS and rel.parts[:2] not in SCRIPT_ROOTS:
-        return False
-    with open(path, "rb") as f:
-        return f.read(2) == b"#!"
 
 
 INFRA = [r"^openstack", r"^nova-", r"^neutron-", r"^keystone", r"^heat-", r"^cinder-",
@@ -107,18 +76,8 @@ POOLS = [
 ]
 
 
-def pool_of(name):
-    """The one pool a package name belongs to, by the precedence of POOLS."""
-    for label, patterns, _, _, _ in POOLS:
-        if any(re.search(p, name) for p in patterns):
-            return label
-    return None
+# Every name this corpus and the earlier ones drew from: the next corpus excludes them.
+SEEN = SEEN_BEFORE + pool_patterns(POOLS)
 
-
-def take_pool(pool, name, deb, room):
-    label, _, exts, _, also = pool
-    return copy_tree(unpack(deb), out / label / name, exts, min(CAP, room), also)
-
-
-build_pools(out, total, salt, POOLS, pool_of, EARLIER, take_pool, "heldout8-stage-",
-            max_deb=MAX_DEB, batch=BATCH)
+if __name__ == "__main__":
+    run_pools(POOLS, SEEN_BEFORE, 120, "warden-heldout8-2026-12-03", "heldout8-stage-")

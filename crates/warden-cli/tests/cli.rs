@@ -419,6 +419,21 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
         .any(|w| w == needle.as_bytes())
 }
 
+/// Runs warden in `dir` with a HOME of its own and `$WARDEN_POLICY` set to `policy` (unset
+/// when `None`).
+fn warden_with_policy_env(dir: &Path, args: &[&str], policy: Option<&Path>) -> Output {
+    let mut cmd = Command::new(WARDEN);
+    cmd.args(args)
+        .current_dir(dir)
+        .env("HOME", dir.join("home"))
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("WARDEN_POLICY");
+    if let Some(p) = policy {
+        cmd.env("WARDEN_POLICY", p);
+    }
+    cmd.output().unwrap()
+}
+
 /// `warden check` explains the hook's decision, so it decides with the file `$WARDEN_POLICY`
 /// names, as the hook does, unless `--policy` names another.
 #[test]
@@ -428,17 +443,9 @@ fn check_decides_with_the_policy_file_the_hook_would_use() {
     let only = dir.path().join("only.toml");
     std::fs::write(&only, "[permissions]\ndeny = [\"Read(./src/**)\"]\n").unwrap();
     let decide = |env_policy: Option<&Path>, args: &[&str]| {
-        let mut cmd = Command::new(WARDEN);
-        cmd.args(["check", "--json", "Read(src/lib.rs)"])
-            .args(args)
-            .current_dir(dir.path())
-            .env("HOME", dir.path().join("home"))
-            .env_remove("XDG_CONFIG_HOME")
-            .env_remove("WARDEN_POLICY");
-        if let Some(p) = env_policy {
-            cmd.env("WARDEN_POLICY", p);
-        }
-        let out = cmd.output().unwrap();
+        let mut all = vec!["check", "--json", "Read(src/lib.rs)"];
+        all.extend_from_slice(args);
+        let out = warden_with_policy_env(dir.path(), &all, env_policy);
         json(&out)["decision"]
             .as_str()
             .unwrap_or_default()
@@ -462,16 +469,7 @@ fn lint_reads_the_policy_file_the_hook_would_use() {
     let broken = dir.path().join("ci-policy.toml");
     std::fs::write(&broken, "[permissions]\ndeny = [\"Bash(\"]\n").unwrap();
     let lint = |env_policy: Option<&Path>| {
-        let mut cmd = Command::new(WARDEN);
-        cmd.args(["policy", "lint"])
-            .current_dir(dir.path())
-            .env("HOME", dir.path().join("home"))
-            .env_remove("XDG_CONFIG_HOME")
-            .env_remove("WARDEN_POLICY");
-        if let Some(p) = env_policy {
-            cmd.env("WARDEN_POLICY", p);
-        }
-        cmd.output().unwrap()
+        warden_with_policy_env(dir.path(), &["policy", "lint"], env_policy)
     };
     assert_eq!(lint(None).status.code(), Some(0));
     let out = lint(Some(&broken));

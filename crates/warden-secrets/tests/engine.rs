@@ -103,14 +103,16 @@ fn findings_carry_a_confidence() {
     assert_eq!(f[0].confidence, Confidence::Medium);
 }
 
+/// The confidence of the one finding the built-in rules make in `text` at `path`.
+fn rate_one(path: &str, text: &str) -> Confidence {
+    let f = Scanner::builtin().scan_path_hint(Some(path), text);
+    assert_eq!(f.len(), 1, "{path}: {text}");
+    f[0].confidence
+}
+
 #[test]
 fn where_a_value_is_written_rates_it() {
-    let s = Scanner::builtin();
-    let rate = |path: &str, text: &str| {
-        let f = s.scan_path_hint(Some(path), text);
-        assert_eq!(f.len(), 1, "{path}: {text}");
-        f[0].confidence
-    };
+    let rate = rate_one;
     let bare = "api_token = k8Xq2pLm9Zr4Tw7YbN3c\n";
     let quoted = "api_token = \"k8Xq2pLm9Zr4Tw7YbN3c\"\n";
     // Bare values are normal in configuration, an expression in source code.
@@ -133,12 +135,7 @@ fn where_a_value_is_written_rates_it() {
 
 #[test]
 fn values_shown_in_comments_and_documentation_are_low() {
-    let s = Scanner::builtin();
-    let rate = |path: &str, text: &str| {
-        let f = s.scan_path_hint(Some(path), text);
-        assert_eq!(f.len(), 1, "{path}: {text}");
-        f[0].confidence
-    };
+    let rate = rate_one;
     let value = "Xq2pLm9Zr4Tw7YbN3c8K";
     let code = format!("client.password = \"{value}\"\n");
     assert_eq!(rate("lib/client.rb", &code), Confidence::Medium);
