@@ -238,10 +238,15 @@ pub fn is_example_path(path: &str) -> bool {
 /// Not listed: configuration formats and shell scripts, where bare values are normal, and
 /// languages whose files often carry YAML or prose in multi-line strings (Python docstrings,
 /// Ruby, Perl and PHP heredocs and POD), where a bare value may be data.
-const SOURCE_SUFFIXES: &[&str] = &[
+const SOURCE_SUFFIXES: [&[&str]; 2] = [C_FAMILY_SUFFIXES, &["nim", "vb"]];
+
+/// The languages of [`SOURCE_SUFFIXES`] that write comments as C does (`//`, `/* */`):
+/// C and C++, Objective-C, C#, the JVM's, Go, Rust, Swift, JavaScript and TypeScript, Dart,
+/// Zig, F#. `crate::doc_context` reads their comments.
+pub(crate) const C_FAMILY_SUFFIXES: &[&str] = &[
     "c", "h", "cc", "cpp", "cxx", "hh", "hpp", "hxx", "inl", "m", "mm", "cs", "java", "kt", "kts",
     "scala", "groovy", "go", "rs", "swift", "js", "mjs", "cjs", "jsx", "ts", "tsx", "dart", "zig",
-    "nim", "vb", "fs",
+    "fs",
 ];
 
 /// True when a value preceded on its line by `line_before` lies inside a string literal
@@ -353,13 +358,22 @@ pub fn path_inside<'a>(path: &'a Path, root: &Path) -> &'a Path {
 
 /// True when `path` names a source file of a programming language ([`SOURCE_SUFFIXES`]).
 pub fn is_source_path(path: &str) -> bool {
+    file_suffix(path)
+        .is_some_and(|suffix| SOURCE_SUFFIXES.iter().any(|list| has_suffix(list, suffix)))
+}
+
+/// The suffix of the file `path` names (`rs` of `src/lib.rs`); none for `Makefile` or a
+/// dot file such as `.env`.
+pub(crate) fn file_suffix(path: &str) -> Option<&str> {
     let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
-    name.rsplit_once('.').is_some_and(|(stem, suffix)| {
-        !stem.is_empty()
-            && SOURCE_SUFFIXES
-                .iter()
-                .any(|s| suffix.eq_ignore_ascii_case(s))
-    })
+    name.rsplit_once('.')
+        .filter(|(stem, _)| !stem.is_empty())
+        .map(|(_, suffix)| suffix)
+}
+
+/// True when `suffix` is one of `list`, whatever its case.
+pub(crate) fn has_suffix(list: &[&str], suffix: &str) -> bool {
+    list.iter().any(|s| suffix.eq_ignore_ascii_case(s))
 }
 
 /// True for a value with a `/` and no capital letter (`pkcs11/crypto_plugin`,

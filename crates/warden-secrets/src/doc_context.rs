@@ -12,6 +12,8 @@
 //! Python's triple-quoted strings, walked once per text. A misreading costs one confidence
 //! level, never a finding: the hook acts on findings of every confidence.
 
+use crate::confidence::{file_suffix, has_suffix, inside_quotes, C_FAMILY_SUFFIXES};
+
 /// How one programming language writes comments and documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DocSyntax {
@@ -46,14 +48,7 @@ const fn marks(comment_marks: &'static [&'static str]) -> DocSyntax {
 /// The languages read by their comments, by file suffix (matched without case). Shell
 /// scripts are left out: they are as often configuration (`export TOKEN=...`) as code.
 const LANGUAGES: &[(&[&str], DocSyntax)] = &[
-    (
-        &[
-            "c", "h", "cc", "cpp", "cxx", "hh", "hpp", "hxx", "inl", "m", "mm", "cs", "java", "kt",
-            "kts", "scala", "groovy", "go", "rs", "swift", "js", "mjs", "cjs", "jsx", "ts", "tsx",
-            "dart", "zig", "fs",
-        ],
-        C_LIKE,
-    ),
+    (C_FAMILY_SUFFIXES, C_LIKE),
     (
         &["php", "inc"],
         DocSyntax {
@@ -93,14 +88,10 @@ const LANGUAGES: &[(&[&str], DocSyntax)] = &[
 
 /// The comment syntax of the programming language `path` is written in, if it is one.
 pub fn doc_syntax(path: &str) -> Option<DocSyntax> {
-    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
-    let (stem, suffix) = name.rsplit_once('.')?;
-    if stem.is_empty() {
-        return None;
-    }
+    let suffix = file_suffix(path)?;
     LANGUAGES
         .iter()
-        .find(|(suffixes, _)| suffixes.iter().any(|s| suffix.eq_ignore_ascii_case(s)))
+        .find(|(suffixes, _)| has_suffix(suffixes, suffix))
         .map(|&(_, syntax)| syntax)
 }
 
@@ -146,8 +137,7 @@ impl<'a> DocContext<'a> {
             return true;
         }
         self.syntax.comment_marks.iter().any(|mark| {
-            memchr::memmem::find_iter(rest, mark.as_bytes())
-                .any(|at| !crate::confidence::inside_quotes(&rest[..at]))
+            memchr::memmem::find_iter(rest, mark.as_bytes()).any(|at| !inside_quotes(&rest[..at]))
         })
     }
 

@@ -112,54 +112,52 @@ fn rate_one(path: &str, text: &str) -> Confidence {
 
 #[test]
 fn where_a_value_is_written_rates_it() {
-    let rate = rate_one;
     let bare = "api_token = k8Xq2pLm9Zr4Tw7YbN3c\n";
     let quoted = "api_token = \"k8Xq2pLm9Zr4Tw7YbN3c\"\n";
     // Bare values are normal in configuration, an expression in source code.
-    assert_eq!(rate(".env", bare), Confidence::Medium);
-    assert_eq!(rate("src/client.ts", bare), Confidence::Low);
-    assert_eq!(rate("src/client.ts", quoted), Confidence::Medium);
+    assert_eq!(rate_one(".env", bare), Confidence::Medium);
+    assert_eq!(rate_one("src/client.ts", bare), Confidence::Low);
+    assert_eq!(rate_one("src/client.ts", quoted), Confidence::Medium);
     // A value inside a string, such as a URL's query, is a literal.
     let in_url = "const u = \"https://h/vnc?token=Xq2pLm9Zr4Tw7YbN3c8K\";\n";
-    assert_eq!(rate("src/console.ts", in_url), Confidence::Medium);
+    assert_eq!(rate_one("src/console.ts", in_url), Confidence::Medium);
     // Tests, examples and documentation: made up for the occasion.
-    assert_eq!(rate("tests/test_client.py", quoted), Confidence::Low);
-    assert_eq!(rate("docs/setup.md", quoted), Confidence::Low);
+    assert_eq!(rate_one("tests/test_client.py", quoted), Confidence::Low);
+    assert_eq!(rate_one("docs/setup.md", quoted), Confidence::Low);
     // A URL's password sits inside the URL's quotes: rated by its value.
     let url = "DB = \"postgres://app:Xq2pLm9Zr4Tw7YbN3c8K@db/app\"\n";
-    assert_eq!(rate("src/db.go", url), Confidence::Medium);
+    assert_eq!(rate_one("src/db.go", url), Confidence::Medium);
     // A provider format is high wherever it is.
     let ghp = format!("token = {GHP}\n");
-    assert_eq!(rate("tests/fixture.py", &ghp), Confidence::High);
+    assert_eq!(rate_one("tests/fixture.py", &ghp), Confidence::High);
 }
 
 #[test]
 fn values_shown_in_comments_and_documentation_are_low() {
-    let rate = rate_one;
     let value = "Xq2pLm9Zr4Tw7YbN3c8K";
     let code = format!("client.password = \"{value}\"\n");
-    assert_eq!(rate("lib/client.rb", &code), Confidence::Medium);
+    assert_eq!(rate_one("lib/client.rb", &code), Confidence::Medium);
     // A doc comment shows how a call is used.
     let ruby_doc = format!("#\n#   client.password = \"{value}\"\n#\ndef password=(v)\nend\n");
-    assert_eq!(rate("lib/client.rb", &ruby_doc), Confidence::Low);
+    assert_eq!(rate_one("lib/client.rb", &ruby_doc), Confidence::Low);
     let javadoc = format!("/**\n * Example: api_token = \"{value}\"\n */\n");
-    assert_eq!(rate("src/Client.java", &javadoc), Confidence::Low);
+    assert_eq!(rate_one("src/Client.java", &javadoc), Confidence::Low);
     // Perl's POD and Python's docstrings are documentation.
     let pod = format!("=head1 SYNOPSIS\n\n my $password = '{value}';\n\n=cut\n");
-    assert_eq!(rate("lib/Client.pm", &pod), Confidence::Low);
+    assert_eq!(rate_one("lib/Client.pm", &pod), Confidence::Low);
     let after_pod = format!("=head1 NAME\n\n=cut\n\nmy $password = '{value}';\n");
-    assert_eq!(rate("lib/Client.pm", &after_pod), Confidence::Medium);
+    assert_eq!(rate_one("lib/Client.pm", &after_pod), Confidence::Medium);
     let docstring = format!("def login():\n    \"\"\"\n    api_token: {value}\n    \"\"\"\n");
-    assert_eq!(rate("app/login.py", &docstring), Confidence::Low);
+    assert_eq!(rate_one("app/login.py", &docstring), Confidence::Low);
     let after_docstring = format!("\"\"\"Settings.\"\"\"\nAPI_TOKEN = \"{value}\"\n");
     assert_eq!(
-        rate("app/settings.py", &after_docstring),
+        rate_one("app/settings.py", &after_docstring),
         Confidence::Medium
     );
     // In configuration a commented-out line is often a real value set aside.
     let env = format!("# API_TOKEN={value}\n");
-    assert_eq!(rate(".env", &env), Confidence::Medium);
-    assert_eq!(rate("deploy/run.sh", &env), Confidence::Medium);
+    assert_eq!(rate_one(".env", &env), Confidence::Medium);
+    assert_eq!(rate_one("deploy/run.sh", &env), Confidence::Medium);
 }
 
 #[test]
