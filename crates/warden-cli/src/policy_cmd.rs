@@ -83,7 +83,12 @@ pub fn run(cmd: &PolicyCommand, out: &mut dyn std::io::Write) -> Result<i32> {
                         Severity::Warning => paint.yellow("warning"),
                     };
                     writeln!(out, "{sev}: {}", f.message)?;
-                    writeln!(out, "  --> {}:{}:{}", f.file.display(), f.line, f.column)?;
+                    // Line 0: the finding is about the whole file (it cannot be read).
+                    if f.line == 0 {
+                        writeln!(out, "  --> {}", f.file.display())?;
+                    } else {
+                        writeln!(out, "  --> {}:{}:{}", f.file.display(), f.line, f.column)?;
+                    }
                     if let Some(snippet) = &f.snippet {
                         for line in snippet.lines() {
                             writeln!(out, "   | {line}")?;

@@ -475,6 +475,12 @@ fn lint_reads_the_policy_file_the_hook_would_use() {
     let out = lint(Some(&broken));
     assert_eq!(out.status.code(), Some(1));
     assert!(contains(&out.stdout, "ci-policy.toml:2"), "{out:?}");
+    // A file that cannot be read is named, without a made-up position.
+    let out = lint(Some(&dir.path().join("missing.toml")));
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("cannot read policy file"), "{text}");
+    assert!(!text.contains("missing.toml:0"), "{text}");
 }
 
 /// `warden scan` lists findings of medium confidence and up by default; the rest are counted
