@@ -3,9 +3,10 @@
 //! A value a by-value rule finds there (`uri.password = "V3ry_S3nsit1ve"` in a Ruby doc
 //! comment, a password in a Perl SYNOPSIS, sample output in a Python docstring) is written
 //! to show how something is used: the confidence rules rate it low, as they rate a value in
-//! a documentation file. Only programming languages are read this way: in a configuration
-//! file (`.env`, `.ini`, YAML) a commented-out line is often a real value set aside, so it
-//! keeps its rating.
+//! a documentation file. Only programming languages are read this way, known by the file's
+//! suffix or, for a script installed without one, by the interpreter on its `#!` line: in a
+//! configuration file (`.env`, `.ini`, YAML) or a shell script a commented-out line is often
+//! a real value set aside, so it keeps its rating.
 //!
 //! Not a parser: a comment is a line that starts with the language's comment mark, or a
 //! mark outside quotes before the value on its line; documentation blocks are Perl's POD and
@@ -86,13 +87,58 @@ const LANGUAGES: &[(&[&str], DocSyntax)] = &[
     (&["erl", "hrl"], marks(&["%"])),
 ];
 
-/// The comment syntax of the programming language `path` is written in, if it is one.
-pub fn doc_syntax(path: &str) -> Option<DocSyntax> {
-    let suffix = file_suffix(path)?;
+/// The comment syntax of the programming language `path` is written in, if it is one: by
+/// the file's suffix, else, for a script installed without one (`/usr/bin/tool`,
+/// `index.cgi`), by the interpreter its `#!` line names in `text`.
+pub fn doc_syntax(path: &str, text: &[u8]) -> Option<DocSyntax> {
+    file_suffix(path).and_then(syntax_by_suffix).or_else(|| {
+        interpreter(text)
+            .and_then(suffix_of_interpreter)
+            .and_then(syntax_by_suffix)
+    })
+}
+
+fn syntax_by_suffix(suffix: &str) -> Option<DocSyntax> {
     LANGUAGES
         .iter()
         .find(|(suffixes, _)| has_suffix(suffixes, suffix))
         .map(|&(_, syntax)| syntax)
+}
+
+/// The program a `#!` line runs, without its directory or version (`perl` of
+/// `#!/usr/bin/perl -w`, `python` of `#!/usr/bin/env python3.11`).
+fn interpreter(text: &[u8]) -> Option<&str> {
+    let rest = text.strip_prefix(b"#!")?;
+    // A `#!` line longer than this is not one a kernel would run.
+    let line = &rest[..rest.len().min(256)];
+    let line = &line[..memchr::memchr(b'\n', line).unwrap_or(line.len())];
+    let mut words = std::str::from_utf8(line).ok()?.split_ascii_whitespace();
+    let mut program = words.next()?.rsplit('/').next()?;
+    if program == "env" {
+        // `env -S perl -w`, `env LC_ALL=C python3`: the first word that is neither.
+        program = words.find(|w| !w.starts_with('-') && !w.contains('='))?;
+    }
+    Some(program.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.'))
+}
+
+/// The suffix of the language an interpreter runs. Shells are left out, as `.sh` is.
+fn suffix_of_interpreter(program: &str) -> Option<&'static str> {
+    Some(match program {
+        "perl" => "pl",
+        "python" | "pypy" => "py",
+        "ruby" => "rb",
+        "php" | "php-cgi" => "php",
+        "tclsh" | "wish" | "expect" => "tcl",
+        "lua" | "luajit" => "lua",
+        "Rscript" => "r",
+        "julia" => "jl",
+        "node" | "nodejs" | "gjs" | "deno" => "js",
+        "escript" => "erl",
+        "guile" | "racket" | "csi" => "scm",
+        "sbcl" | "clisp" | "ecl" => "lisp",
+        "runghc" | "runhaskell" => "hs",
+        _ => return None,
+    })
 }
 
 /// Answers, for places met in increasing order in one text, whether each is in a comment
@@ -211,7 +257,7 @@ mod tests {
 
     /// Every place of `marker` in `text`, in order, rated.
     fn rate(path: &str, text: &str, marker: &str) -> Vec<bool> {
-        let syntax = doc_syntax(path).expect("a language");
+        let syntax = doc_syntax(path, text.as_bytes()).expect("a language");
         let mut ctx = DocContext::new(syntax, text.as_bytes());
         text.match_indices(marker)
             .map(|(start, _)| {
@@ -223,10 +269,15 @@ mod tests {
 
     #[test]
     fn languages_by_suffix() {
-        assert!(doc_syntax("lib/uri/generic.rb").is_some());
-        assert!(doc_syntax("src/App.JAVA").is_some());
-        assert!(doc_syntax("Finance/Streamer.pm").unwrap().pod);
-        assert!(doc_syntax("plugins/modules/eos.py").unwrap().triple_quoted);
+        let code = b"x = 1\n";
+        assert!(doc_syntax("lib/uri/generic.rb", code).is_some());
+        assert!(doc_syntax("src/App.JAVA", code).is_some());
+        assert!(doc_syntax("Finance/Streamer.pm", code).unwrap().pod);
+        assert!(
+            doc_syntax("plugins/modules/eos.py", code)
+                .unwrap()
+                .triple_quoted
+        );
         for config in [
             ".env",
             "app.yaml",
@@ -235,8 +286,47 @@ mod tests {
             "Makefile",
             "x/.py",
         ] {
-            assert!(doc_syntax(config).is_none(), "{config}");
+            assert!(doc_syntax(config, code).is_none(), "{config}");
         }
+    }
+
+    #[test]
+    fn scripts_without_a_suffix_by_their_interpreter() {
+        let perl = doc_syntax("usr/bin/log-parser", b"#!/usr/bin/perl -w\n").unwrap();
+        assert!(perl.pod);
+        let env_python = doc_syntax("bin/tool", b"#!/usr/bin/env python3.11\nx = 1\n").unwrap();
+        assert!(env_python.triple_quoted);
+        let env_flags = doc_syntax("bin/tool", b"#!/usr/bin/env -S LC_ALL=C ruby -w\n");
+        assert_eq!(env_flags, syntax_by_suffix("rb"));
+        assert_eq!(
+            doc_syntax("www/index.cgi", b"#!/usr/bin/perl\n"),
+            Some(perl)
+        );
+        assert_eq!(
+            doc_syntax("bin/t", b"#!/usr/bin/tclsh8.6\n"),
+            syntax_by_suffix("tcl")
+        );
+        // The suffix decides when it names a language.
+        assert_eq!(
+            doc_syntax("lib/x.rb", b"#!/usr/bin/perl\n"),
+            syntax_by_suffix("rb")
+        );
+        // Shell scripts, unknown interpreters and files that are not scripts: none.
+        for text in [
+            &b"#!/bin/sh\n"[..],
+            b"#!/bin/bash -e\n",
+            b"#!/usr/bin/env bash\n",
+            b"#!/usr/bin/env\n",
+            b"#!/usr/bin/make -f\n",
+            b"#!\n",
+            b"# !/usr/bin/perl\n",
+            b"\xff\xfe#!",
+            b"",
+        ] {
+            assert!(doc_syntax("usr/bin/tool", text).is_none(), "{text:?}");
+        }
+        let ruby_script = "#!/usr/bin/ruby\n  # token = VALUE\ntoken = VALUE\n";
+        assert_eq!(rate("usr/bin/tool", ruby_script, "VALUE"), [true, false]);
     }
 
     #[test]

@@ -698,7 +698,7 @@ impl Scanner {
         let in_example = path.is_some_and(is_example_path);
         let in_source = path.is_some_and(is_source_path);
         let mut documentation = path
-            .and_then(doc_syntax)
+            .and_then(|path| doc_syntax(path, bytes))
             .map(|syntax| DocContext::new(syntax, bytes));
         let (mut pos, mut line) = (0usize, 1usize);
         kept.into_iter()

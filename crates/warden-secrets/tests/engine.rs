@@ -154,10 +154,21 @@ fn values_shown_in_comments_and_documentation_are_low() {
         rate_one("app/settings.py", &after_docstring),
         Confidence::Medium
     );
+    // A script installed without a suffix is known by its `#!` line.
+    let perl_script = format!("#!/usr/bin/perl -w\n\n# Sample: Set-Cookie: form_token={value}\n");
+    assert_eq!(
+        rate_one("usr/bin/log-parser", &perl_script),
+        Confidence::Low
+    );
     // In configuration a commented-out line is often a real value set aside.
     let env = format!("# API_TOKEN={value}\n");
     assert_eq!(rate_one(".env", &env), Confidence::Medium);
     assert_eq!(rate_one("deploy/run.sh", &env), Confidence::Medium);
+    let shell_script = format!("#!/bin/sh\n{env}");
+    assert_eq!(
+        rate_one("usr/bin/deploy", &shell_script),
+        Confidence::Medium
+    );
 }
 
 #[test]
