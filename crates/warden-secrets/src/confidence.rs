@@ -310,6 +310,63 @@ pub(crate) fn name_says_not_a_credential(line_before: &[u8]) -> bool {
         || name_words(name).any(|word| is_one_of(word, DERIVED_NAME_WORDS))
 }
 
+/// True when `line_before`, the start of a shell script's line up to a value, assigns that
+/// value to a lower-case variable that is not exported (`derived_secret="`, `local key=`,
+/// `"-sha256") early_secret="`). By the shell's convention such a variable is the script's own
+/// working value; a credential a script is configured with is upper case (`API_TOKEN=`) or
+/// exported to the programs it runs, and a command-line flag (`--password=`) is neither.
+pub(crate) fn assigns_local_shell_variable(line_before: &[u8]) -> bool {
+    let line = line_before
+        .strip_suffix(b"\"")
+        .or_else(|| line_before.strip_suffix(b"'"))
+        .unwrap_or(line_before);
+    let Some(line) = line.strip_suffix(b"=") else {
+        return false;
+    };
+    let is_name_byte = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    let name_start = line
+        .iter()
+        .rposition(|b| !is_name_byte(b))
+        .map_or(0, |p| p + 1);
+    let name = &line[name_start..];
+    let starts_well = name
+        .first()
+        .is_some_and(|b| b.is_ascii_lowercase() || *b == b'_');
+    let lower_case = name.iter().all(|b| !b.is_ascii_uppercase());
+    starts_well && lower_case && starts_a_command(&line[..name_start])
+}
+
+/// True when a shell word after `before` (the line up to it) is the first word of a command,
+/// where an assignment can stand: at the start of the line, after `;`, `&`, `|`, a bracket,
+/// a `case` pattern's `)`, `then`, `do` or `else`, or after `local`, `declare`, `typeset` or
+/// `readonly` and their flags. Not after a command name: `curl -d token=` passes an argument.
+fn starts_a_command(before: &[u8]) -> bool {
+    let mut rest = before.trim_ascii_end();
+    loop {
+        let word_start = rest
+            .iter()
+            .rposition(|b| b.is_ascii_whitespace())
+            .map_or(0, |p| p + 1);
+        let word = &rest[word_start..];
+        let declares = matches!(word, b"local" | b"declare" | b"typeset" | b"readonly")
+            || (word.len() > 1 && word[0] == b'-' && word[1..].iter().all(u8::is_ascii_alphabetic));
+        if !declares {
+            break;
+        }
+        rest = rest[..word_start].trim_ascii_end();
+    }
+    match rest.last() {
+        None => true,
+        Some(b';' | b'&' | b'|' | b'(' | b')' | b'{') => true,
+        Some(_) => [&b"then"[..], b"do", b"else"].iter().any(|keyword| {
+            rest.ends_with(keyword)
+                && rest[..rest.len() - keyword.len()]
+                    .last()
+                    .is_none_or(|b| b.is_ascii_whitespace() || *b == b';')
+        }),
+    }
+}
+
 /// The words of an identifier: split at `_`, `-`, `.`, `$` and where a lower-case letter or
 /// digit is followed by a capital (`passwordHash` is `password`, `Hash`).
 fn name_words(name: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -513,6 +570,37 @@ fn is_word_pair(pair: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_shell_variables() {
+        for line in [
+            "derived_secret=\"",
+            "     \"-sha256\") early_secret=\"",
+            "  local key_secret='",
+            "x=1; token=",
+            "readonly _session_key=\"",
+            "declare -r api_secret=\"",
+            "if true; then token=",
+            "a || { token='",
+        ] {
+            assert!(assigns_local_shell_variable(line.as_bytes()), "{line}");
+        }
+        for line in [
+            "API_TOKEN=\"",
+            "Db_Password=",
+            "export api_token=\"",
+            "mysql --password=",
+            "curl -d token=",
+            "echo x -d token=",
+            "local -r API_KEY=\"",
+            "[ \"$a\" == \"",
+            "token: \"",
+            "=\"",
+            "9lives=",
+        ] {
+            assert!(!assigns_local_shell_variable(line.as_bytes()), "{line}");
+        }
+    }
 
     #[test]
     fn the_pair_table_holds_the_listed_pairs_only() {

@@ -1,4 +1,5 @@
-//! Whether a place in a program's source is a comment or a documentation block.
+//! Whether a place in a program's source is a comment or a documentation block, and which
+//! files are programs of which language (by suffix, or by the `#!` line of a script).
 //!
 //! A value a by-value rule finds there (`uri.password = "V3ry_S3nsit1ve"` in a Ruby doc
 //! comment, a password in a Perl SYNOPSIS, sample output in a Python docstring) is written
@@ -96,6 +97,19 @@ pub fn doc_syntax(path: &str, text: &[u8]) -> Option<DocSyntax> {
             .and_then(suffix_of_interpreter)
             .and_then(syntax_by_suffix)
     })
+}
+
+/// Suffixes of shell scripts, and the shells a `#!` line may name.
+const SHELLS: &[&str] = &["sh", "bash", "dash", "ksh", "mksh", "zsh", "ash", "busybox"];
+
+/// True when `path` is a shell script: by its suffix, else, when the suffix names no other
+/// language, by the shell its `#!` line names in `text`.
+pub fn is_shell_script(path: &str, text: &[u8]) -> bool {
+    match file_suffix(path) {
+        Some(suffix) if has_suffix(SHELLS, suffix) => true,
+        Some(suffix) if syntax_by_suffix(suffix).is_some() => false,
+        _ => interpreter(text).is_some_and(|program| SHELLS.contains(&program)),
+    }
 }
 
 fn syntax_by_suffix(suffix: &str) -> Option<DocSyntax> {
@@ -324,6 +338,21 @@ mod tests {
             b"",
         ] {
             assert!(doc_syntax("usr/bin/tool", text).is_none(), "{text:?}");
+        }
+        for (path, text) in [
+            ("deploy/run.sh", &b"x=1\n"[..]),
+            ("usr/bin/testssl", b"#!/usr/bin/env bash\n"),
+            ("usr/sbin/tool", b"#!/bin/sh -e\n"),
+            ("bin/x.cgi", b"#!/bin/dash\n"),
+        ] {
+            assert!(is_shell_script(path, text), "{path}");
+        }
+        for (path, text) in [
+            ("lib/x.py", &b"#!/bin/sh\n"[..]),
+            ("usr/bin/tool", b"#!/usr/bin/perl\n"),
+            ("etc/app.conf", b"token=x\n"),
+        ] {
+            assert!(!is_shell_script(path, text), "{path}");
         }
         let ruby_script = "#!/usr/bin/ruby\n  # token = VALUE\ntoken = VALUE\n";
         assert_eq!(rate("usr/bin/tool", ruby_script, "VALUE"), [true, false]);

@@ -9,10 +9,10 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
 
 use crate::confidence::{
-    inside_quotes, is_example_path, is_source_path, name_says_not_a_credential, value_confidence,
-    Confidence, RuleConfidence,
+    assigns_local_shell_variable, inside_quotes, is_example_path, is_source_path,
+    name_says_not_a_credential, value_confidence, Confidence, RuleConfidence,
 };
-use crate::doc_context::{doc_syntax, DocContext};
+use crate::doc_context::{doc_syntax, is_shell_script, DocContext};
 use crate::entropy::shannon;
 use crate::filters::{
     basic_password_is_word, documentation_url_example, is_password_hash, is_placeholder,
@@ -697,6 +697,7 @@ impl Scanner {
         // Where the text is, for rules that rate a value also by its place: once per text.
         let in_example = path.is_some_and(is_example_path);
         let in_source = path.is_some_and(is_source_path);
+        let in_shell_script = path.is_some_and(|path| is_shell_script(path, bytes));
         let mut documentation = path
             .and_then(|path| doc_syntax(path, bytes))
             .map(|syntax| DocContext::new(syntax, bytes));
@@ -729,6 +730,13 @@ impl Scanner {
                     // `DUMMY_PASSWORD = ...`, `password_hash = ...`: the name says it.
                     RuleConfidence::ByValue
                         if name_says_not_a_credential(&bytes[line_start..start]) =>
+                    {
+                        Confidence::Low
+                    }
+                    // `derived_secret="..."`: a shell script's own working value.
+                    RuleConfidence::ByValue
+                        if in_shell_script
+                            && assigns_local_shell_variable(&bytes[line_start..start]) =>
                     {
                         Confidence::Low
                     }

@@ -172,6 +172,33 @@ fn values_shown_in_comments_and_documentation_are_low() {
 }
 
 #[test]
+fn a_shell_scripts_own_variables_are_low() {
+    let value = "Xq2pLm9Zr4Tw7YbN3c8K";
+    // Lower case and not exported: a value the script works with.
+    let local = format!("#!/usr/bin/env bash\nf() {{\n  derived_secret=\"{value}\"\n}}\n");
+    assert_eq!(rate_one("usr/bin/tls-check", &local), Confidence::Low);
+    let in_case = format!("case $h in\n  sha256) early_secret=\"{value}\" ;;\nesac\n");
+    assert_eq!(rate_one("scripts/check.sh", &in_case), Confidence::Low);
+    // Upper case, exported or an argument: how a script is given or passes a credential.
+    for line in [
+        format!("API_SECRET=\"{value}\"\n"),
+        format!("export api_secret=\"{value}\"\n"),
+        format!("curl -d api_secret=\"{value}\" https://h/\n"),
+    ] {
+        assert_eq!(
+            rate_one("scripts/deploy.sh", &line),
+            Confidence::Medium,
+            "{line}"
+        );
+    }
+    // The same assignment in another language keeps its rating.
+    assert_eq!(
+        rate_one("app/tls.py", &format!("derived_secret = \"{value}\"\n")),
+        Confidence::Medium
+    );
+}
+
+#[test]
 fn user_rules_set_their_confidence() {
     let spec: RuleSpec = toml::from_str(
         r#"
