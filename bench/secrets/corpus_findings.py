@@ -3,7 +3,12 @@
 the line each finding is on, for classifying them by hand (nearly all are false positives:
 documentation examples, test fixtures, code that looks like an assignment).
 
-usage: corpus_findings.py CORPUS_DIR [OUT_JSON]
+usage: corpus_findings.py [--pool-roots] CORPUS_DIR [OUT_JSON]
+
+--pool-roots: warden scans each top-level directory of CORPUS_DIR (a held-out corpus's pool)
+as its own root, as a user scans one project, so that a pool's label is not read as part of
+a package's paths (a pool named `testing` made every file in it a test file to warden). Used
+from the fourteenth held-out corpus on; the thirteenth's TSV says how it was run.
 
 Tools are found as in evaluate.py (WARDEN_SCAN, GITLEAKS, KINGFISHER, or on PATH); a tool
 that is missing is reported as such. detect-secrets is left out: it does not finish on
@@ -18,8 +23,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-target = Path(sys.argv[1]).resolve()
-out_json = Path(sys.argv[2]) if len(sys.argv) > 2 else None
+args = sys.argv[1:]
+pool_roots = "--pool-roots" in args
+args = [a for a in args if a != "--pool-roots"]
+target = Path(args[0]).resolve()
+out_json = Path(args[1]) if len(args) > 1 else None
 
 
 def tool(env, name):
@@ -45,9 +53,14 @@ def line_of(file, n):
 
 def warden(exe, confidence="medium"):
     """warden as shipped lists medium confidence and up; `low` lists what the hook acts on."""
-    out = subprocess.run([exe, str(target), "--json", "--no-ignore", "--no-progress",
-                          "--confidence", confidence], capture_output=True, text=True)
-    return [(rel(f["file"]), f["line"], f["rule_id"]) for f in json.loads(out.stdout)["findings"]]
+    roots = sorted(p for p in target.iterdir() if p.is_dir()) if pool_roots else [target]
+    found = []
+    for root in roots:
+        out = subprocess.run([exe, str(root), "--json", "--no-ignore", "--no-progress",
+                              "--confidence", confidence], capture_output=True, text=True)
+        found += [(rel(f["file"]), f["line"], f["rule_id"])
+                  for f in json.loads(out.stdout)["findings"]]
+    return found
 
 
 def gitleaks(exe):
