@@ -720,15 +720,7 @@ pub fn is_password_hash(value: &[u8]) -> bool {
 /// `sessionTokenHeader`), or a cursor of a paged listing (`next_continuation_token`,
 /// `nextPageToken`). `before`: the line up to the value.
 pub fn names_not_the_secret(before: &[u8]) -> bool {
-    let end = before
-        .iter()
-        .rposition(u8::is_ascii_alphanumeric)
-        .map_or(0, |i| i + 1);
-    let start = before[..end]
-        .iter()
-        .rposition(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')))
-        .map_or(0, |i| i + 1);
-    let name = &before[start..end];
+    let name = assigned_name(before);
     let parts: Vec<Vec<u8>> = camel_parts(name)
         .iter()
         .map(|p| p.to_ascii_lowercase())
@@ -770,6 +762,36 @@ pub fn names_not_the_secret(before: &[u8]) -> bool {
         || (public && !secret_half)
 }
 
+/// The name a value is given to: the last run of letters, digits, `_`, `-` and `.` on the
+/// line before it (`before`), ending in a letter or digit (`Dot1XConfigurationToken` of
+/// `'Dot1XConfigurationToken' => '`).
+fn assigned_name(before: &[u8]) -> &[u8] {
+    let end = before
+        .iter()
+        .rposition(u8::is_ascii_alphanumeric)
+        .map_or(0, |i| i + 1);
+    let start = before[..end]
+        .iter()
+        .rposition(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')))
+        .map_or(0, |i| i + 1);
+    &before[start..end]
+}
+
+/// For assignment-style (generic) rules: true when the value is the name it is given to
+/// (`'Dot1XConfigurationToken' => 'Dot1XConfigurationToken'`, `api_key: API_KEY`): a field
+/// or constant named after itself in a type map, an enum or a lookup table, never a secret.
+/// Compared without case and without `_`, `-` and `.`. `before`: the line up to the value.
+pub fn value_repeats_name(before: &[u8], value: &[u8]) -> bool {
+    let letters = |s: &[u8]| -> Vec<u8> {
+        s.iter()
+            .filter(|b| !matches!(b, b'_' | b'-' | b'.'))
+            .map(u8::to_ascii_lowercase)
+            .collect()
+    };
+    let name = letters(assigned_name(before));
+    !name.is_empty() && name == letters(value)
+}
+
 /// For the Basic-credentials rule: true when `value` is base64 of `user:password` and the
 /// password is a plain word or identifier (`...:notsosecret`), as generic rules ignore.
 pub fn basic_password_is_word(value: &[u8]) -> bool {
@@ -791,6 +813,34 @@ fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_that_repeats_its_name() {
+        for (before, value) in [
+            (
+                "    'Dot1XConfigurationToken' => '",
+                "Dot1XConfigurationToken",
+            ),
+            ("api_key: ", "API_KEY"),
+            ("  \"client-secret\": \"", "client_secret"),
+        ] {
+            assert!(
+                value_repeats_name(before.as_bytes(), value.as_bytes()),
+                "{value}"
+            );
+        }
+        for (before, value) in [
+            ("api_key: ", "Xq2pLm9Zr4Tw7YbN3c8K"),
+            ("token = '", "token_Xq2pLm9Zr4Tw7YbN3c8K"),
+            ("= '", "Dot1XConfigurationToken"),
+            ("", "x"),
+        ] {
+            assert!(
+                !value_repeats_name(before.as_bytes(), value.as_bytes()),
+                "{value}"
+            );
+        }
+    }
 
     #[test]
     fn placeholders() {

@@ -17,7 +17,7 @@ use crate::entropy::shannon;
 use crate::filters::{
     basic_password_is_word, documentation_url_example, is_password_hash, is_placeholder,
     looks_like_code, looks_like_identifier, names_a_credential, names_a_hash, names_not_the_secret,
-    url_encoded_text, words_and_counters,
+    url_encoded_text, value_repeats_name, words_and_counters,
 };
 use crate::rule::{
     Allowlist, AllowlistSpec, Candidate, Gate, GroupBounds, Rule, RuleRegex, RuleSpec,
@@ -623,14 +623,14 @@ impl Scanner {
             memchr::memchr(b'\n', &sub[secret.end..]).map_or(sub.len(), |n| secret.end + n);
         let after = &sub[secret.end..line_end];
         let quoted = secret.start > 0 && matches!(sub[secret.start - 1], b'"' | b'\'' | b'`');
-        if rule.generic()
-            && (looks_like_identifier(value, quoted, after)
+        if rule.generic() && {
+            let line_before = &hay[memchr::memrchr(b'\n', &hay[..offset + secret.start])
+                .map_or(0, |n| n + 1)..offset + secret.start];
+            looks_like_identifier(value, quoted, after)
                 || names_a_credential(value, quoted)
-                || names_not_the_secret(
-                    &hay[memchr::memrchr(b'\n', &hay[..offset + secret.start]).map_or(0, |n| n + 1)
-                        ..offset + secret.start],
-                ))
-        {
+                || names_not_the_secret(line_before)
+                || value_repeats_name(line_before, value)
+        } {
             return;
         }
         if ALLOW_MARKERS
