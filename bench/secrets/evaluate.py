@@ -84,10 +84,12 @@ def run_detect_secrets(target):
 
 
 TOOLS = {"warden": run_warden, "warden --confidence low": lambda t: run_warden(t, "low"),
+         "warden --confidence high": lambda t: run_warden(t, "high"),
          "gitleaks": run_gitleaks, "kingfisher": run_kingfisher,
          "detect-secrets": run_detect_secrets}
 ENV = {"warden": ("WARDEN_SCAN", "warden-scan"),
-       "warden --confidence low": ("WARDEN_SCAN", "warden-scan"), "gitleaks": ("GITLEAKS", "gitleaks"),
+       "warden --confidence low": ("WARDEN_SCAN", "warden-scan"),
+       "warden --confidence high": ("WARDEN_SCAN", "warden-scan"), "gitleaks": ("GITLEAKS", "gitleaks"),
        "kingfisher": ("KINGFISHER", "kingfisher"), "detect-secrets": ("DETECT_SECRETS", "detect-secrets")}
 
 results = {}
