@@ -304,10 +304,14 @@ pub(crate) fn name_says_not_a_credential(line_before: &[u8]) -> bool {
     }
     let is_one_of =
         |word: &[u8], list: &[&str]| list.iter().any(|w| word.eq_ignore_ascii_case(w.as_bytes()));
-    name_words(name)
-        .last()
-        .is_some_and(|head| is_one_of(head, DERIVED_NAME_HEADS))
-        || name_words(name).any(|word| is_one_of(word, DERIVED_NAME_WORDS))
+    let mut head = None;
+    for word in name_words(name) {
+        if is_one_of(word, DERIVED_NAME_WORDS) {
+            return true;
+        }
+        head = Some(word);
+    }
+    head.is_some_and(|head| is_one_of(head, DERIVED_NAME_HEADS))
 }
 
 /// True when `line_before`, the start of a shell script's line up to a value, assigns that

@@ -782,14 +782,15 @@ fn assigned_name(before: &[u8]) -> &[u8] {
 /// or constant named after itself in a type map, an enum or a lookup table, never a secret.
 /// Compared without case and without `_`, `-` and `.`. `before`: the line up to the value.
 pub fn value_repeats_name(before: &[u8], value: &[u8]) -> bool {
-    let letters = |s: &[u8]| -> Vec<u8> {
+    // Runs on every generic match that got this far: compared in place, nothing allocated.
+    fn letters(s: &[u8]) -> impl Iterator<Item = u8> + '_ {
         s.iter()
             .filter(|b| !matches!(b, b'_' | b'-' | b'.'))
             .map(u8::to_ascii_lowercase)
-            .collect()
-    };
-    let name = letters(assigned_name(before));
-    !name.is_empty() && name == letters(value)
+    }
+    let name = assigned_name(before);
+    // `assigned_name` ends in a letter or digit, so a name is never all separators.
+    !name.is_empty() && letters(name).eq(letters(value))
 }
 
 /// For the Basic-credentials rule: true when `value` is base64 of `user:password` and the

@@ -716,27 +716,23 @@ impl Scanner {
                     let head: String = text[r.range.clone()].chars().take(4).collect();
                     format!("{head}***")
                 };
+                let line_before = &bytes[line_start..start];
                 let confidence = match rule.confidence() {
                     RuleConfidence::High => Confidence::High,
                     RuleConfidence::Medium => Confidence::Medium,
                     RuleConfidence::Low => Confidence::Low,
                     RuleConfidence::ByValue if in_example => Confidence::Low,
                     // A bare value in source code: an expression, not a literal.
-                    RuleConfidence::ByValue
-                        if in_source && !inside_quotes(&bytes[line_start..start]) =>
-                    {
+                    RuleConfidence::ByValue if in_source && !inside_quotes(line_before) => {
                         Confidence::Low
                     }
                     // `DUMMY_PASSWORD = ...`, `password_hash = ...`: the name says it.
-                    RuleConfidence::ByValue
-                        if name_says_not_a_credential(&bytes[line_start..start]) =>
-                    {
+                    RuleConfidence::ByValue if name_says_not_a_credential(line_before) => {
                         Confidence::Low
                     }
                     // `derived_secret="..."`: a shell script's own working value.
                     RuleConfidence::ByValue
-                        if in_shell_script
-                            && assigns_local_shell_variable(&bytes[line_start..start]) =>
+                        if in_shell_script && assigns_local_shell_variable(line_before) =>
                     {
                         Confidence::Low
                     }
